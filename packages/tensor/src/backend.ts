@@ -1,0 +1,105 @@
+import type { DType, TypedArray } from './dtype.ts';
+import type { Shape } from './shape.ts';
+
+/** A backend's handle to a tensor's elements (a typed array on the CPU, a texture on a GPU). Opaque to ops. */
+export type Storage = object;
+
+export type UnaryOp =
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'tanh'
+  | 'erf'
+  | 'relu'
+  | 'abs'
+  | 'sign'
+  | 'sigmoid'
+  | 'reciprocal'
+  | 'square'
+  /** 1 where x > 0, else 0 (relu's derivative) */
+  | 'step';
+
+export type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'eq'
+  | 'ne'
+  | 'lt'
+  | 'le'
+  | 'gt'
+  | 'ge';
+
+export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax';
+
+/** An input read through strides (0 = broadcast along that output axis) from an element offset. */
+export interface StridedInput {
+  storage: Storage;
+  dtype: DType;
+  offset: number;
+  strides: readonly number[];
+}
+
+export interface MatmulInfo {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** A is [m,k] per batch entry, or stored [k,m] when transA */
+  transA: boolean;
+  /** B is [k,n] per batch entry, or stored [n,k] when transB */
+  transB: boolean;
+  /** elements between batch entries; 0 = the operand is shared by every entry */
+  aBatchStride: number;
+  bBatchStride: number;
+}
+
+/**
+ * The primitive kernels. CPU and GPU backends implement exactly this list; every op in `ops/` is built on it.
+ * Kernels never modify their inputs and return new storage; shapes are checked by the ops before the call.
+ */
+export interface Backend {
+  readonly name: string;
+  /** Takes ownership of `data` (the backend may keep it as its storage). */
+  upload(data: TypedArray): Storage;
+  fill(dtype: DType, size: number, value: number): Storage;
+  /** Synchronous read; a GPU backend throws and points to `read`. */
+  readSync(storage: Storage, dtype: DType, size: number): TypedArray;
+  read(storage: Storage, dtype: DType, size: number): Promise<TypedArray>;
+  free(storage: Storage): void;
+
+  unary(op: UnaryOp, x: Storage, dtype: DType, size: number): Storage;
+  /** out[i] = a[i] op b[i] over `outShape`, each input read through its strides; `outDtype` is the result type. */
+  binary(op: BinaryOp, a: StridedInput, b: StridedInput, outShape: Shape, outDtype: DType): Storage;
+  /** out = cond != 0 ? a : b, all three strided over `outShape`. */
+  where(cond: StridedInput, a: StridedInput, b: StridedInput, outShape: Shape, dtype: DType): Storage;
+  /** Reduces the middle axis of x viewed as [outer, len, inner]; argmax returns int32. */
+  reduce(op: ReduceOp, x: Storage, dtype: DType, outer: number, len: number, inner: number): Storage;
+  matmul(a: Storage, b: Storage, info: MatmulInfo): Storage;
+  /** out[i, :] = table[indices[i], :] for a table of `numRows` rows of `rowLen`; an index out of range throws. */
+  gather(table: Storage, dtype: DType, numRows: number, rowLen: number, indices: Storage, numIndices: number): Storage;
+  /** out = zeros[numRows, rowLen]; out[indices[i], :] += src[i, :], skipping rows whose index is `skipIndex`. */
+  scatterAdd(
+    src: Storage,
+    indices: Storage,
+    numIndices: number,
+    numRows: number,
+    rowLen: number,
+    skipIndex: number | null,
+  ): Storage;
+  /** A contiguous copy of x read through offset + strides over `outShape` (permute, slice, expand). */
+  copyStrided(x: StridedInput, outShape: Shape): Storage;
+  /** Each part viewed as [outer, inner_p]; the result is [outer, sum(inner_p)]. */
+  concat(parts: readonly { storage: Storage; inner: number }[], outer: number, dtype: DType): Storage;
+  /** Philox uniform [0,1) or standard normal values: element i from counter offset + floor(i/4), lane i%4. */
+  random(kind: 'uniform' | 'normal', seed: number, offset: number, size: number): Storage;
+  cast(x: Storage, from: DType, to: DType, size: number): Storage;
+  /** Optional: releases workers and memory. */
+  dispose?(): void;
+}

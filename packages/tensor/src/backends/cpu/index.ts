@@ -1,0 +1,343 @@
+import type { Backend, BinaryOp, MatmulInfo, ReduceOp, Storage, StridedInput, UnaryOp } from '../../backend.ts';
+import { arrayFor, type DType, type TypedArray } from '../../dtype.ts';
+import { normalFromWords, philoxWords, uniformFromWords } from '../../random.ts';
+import { type Shape, sizeOf } from '../../shape.ts';
+import { createGemmEngine, type GemmEngine } from './gemm/index.ts';
+import { erf } from './kernels/erf.ts';
+import { coalesce, forEachRow } from './kernels/strided.ts';
+
+export interface CpuBackendOptions {
+  /** worker threads for large matrix products (default: all cores; 1 = none) */
+  threads?: number;
+  /** false forces the pure TypeScript kernels (no WebAssembly) */
+  wasm?: boolean;
+}
+
+export interface CpuBackend extends Backend {
+  readonly name: 'cpu';
+  /** how matrix products run: 'wasm-simd' or 'js', and on how many threads */
+  readonly gemm: GemmEngine;
+  /** resolves when the worker threads are up (products run on the calling thread until then) */
+  readonly ready: Promise<void>;
+}
+
+type A = TypedArray;
+
+const UNARY: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  rsqrt: (x) => 1 / Math.sqrt(x),
+  tanh: Math.tanh,
+  erf,
+  relu: (x) => (x > 0 ? x : 0),
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  reciprocal: (x) => 1 / x,
+  square: (x) => x * x,
+  step: (x) => (x > 0 ? 1 : 0),
+};
+
+const BINARY: Record<BinaryOp, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: Math.pow,
+  maximum: (a, b) => (a > b || Number.isNaN(a) ? a : b),
+  minimum: (a, b) => (a < b || Number.isNaN(a) ? a : b),
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+};
+
+function unaryKernel(op: UnaryOp, x: A, out: A): void {
+  const n = x.length;
+  // the hot ones get their own loops (a shared loop calling a per-op function would not inline)
+  switch (op) {
+    case 'exp':
+      for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]!);
+      return;
+    case 'tanh':
+      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]!);
+      return;
+    case 'neg':
+      for (let i = 0; i < n; i++) out[i] = -x[i]!;
+      return;
+    case 'erf':
+      for (let i = 0; i < n; i++) out[i] = erf(x[i]!);
+      return;
+    default: {
+      const f = UNARY[op];
+      for (let i = 0; i < n; i++) out[i] = f(x[i]!);
+    }
+  }
+}
+
+/** out[o..o+n) = a[ia + j·sa] op b[ib + j·sb] */
+function binaryRow(op: BinaryOp, a: A, ia: number, sa: number, b: A, ib: number, sb: number, out: A, o: number, n: number): void {
+  switch (op) {
+    case 'add':
+      if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! + b[ib + j]!;
+      else if (sa === 1 && sb === 0) {
+        const y = b[ib]!;
+        for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! + y;
+      } else for (let j = 0; j < n; j++) out[o + j] = a[ia + j * sa]! + b[ib + j * sb]!;
+      return;
+    case 'sub':
+      if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! - b[ib + j]!;
+      else if (sa === 1 && sb === 0) {
+        const y = b[ib]!;
+        for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! - y;
+      } else for (let j = 0; j < n; j++) out[o + j] = a[ia + j * sa]! - b[ib + j * sb]!;
+      return;
+    case 'mul':
+      if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! * b[ib + j]!;
+      else if (sa === 1 && sb === 0) {
+        const y = b[ib]!;
+        for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! * y;
+      } else for (let j = 0; j < n; j++) out[o + j] = a[ia + j * sa]! * b[ib + j * sb]!;
+      return;
+    case 'div':
+      if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! / b[ib + j]!;
+      else if (sa === 1 && sb === 0) {
+        const y = b[ib]!;
+        for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! / y;
+      } else for (let j = 0; j < n; j++) out[o + j] = a[ia + j * sa]! / b[ib + j * sb]!;
+      return;
+    default: {
+      const f = BINARY[op];
+      for (let j = 0; j < n; j++) out[o + j] = f(a[ia + j * sa]!, b[ib + j * sb]!);
+    }
+  }
+}
+
+function asArray(s: Storage): A {
+  return s as A;
+}
+
+function intDiv(op: BinaryOp, dtype: DType): boolean {
+  return dtype === 'int32' && op === 'div';
+}
+
+/**
+ * The CPU backend: storage is ordinary typed arrays on the JavaScript heap (garbage-collected, so `dispose` is
+ * optional here); matrix products run in WebAssembly SIMD across worker threads; other kernels are tight
+ * TypeScript loops over coalesced strides.
+ */
+export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
+  const gemm = createGemmEngine({ threads: options.threads, wasm: options.wasm });
+  return {
+    name: 'cpu',
+    gemm,
+    ready: gemm.ready,
+    upload: (data) => data,
+    fill(dtype, size, value) {
+      const out = arrayFor(dtype, size);
+      if (value !== 0) out.fill(value);
+      return out;
+    },
+    readSync: (s) => asArray(s).slice(),
+    read: (s) => Promise.resolve(asArray(s).slice()),
+    free() {
+      // garbage-collected
+    },
+    unary(op, x, dtype, size) {
+      const out = arrayFor(dtype, size);
+      unaryKernel(op, asArray(x), out);
+      return out;
+    },
+    binary(op, a, b, outShape, outDtype) {
+      const out = arrayFor(outDtype, sizeOf(outShape));
+      const { shape, strides } = coalesce(outShape, [a.strides, b.strides]);
+      const av = asArray(a.storage);
+      const bv = asArray(b.storage);
+      const last = shape.length - 1;
+      const sa = strides[0]![last]!;
+      const sb = strides[1]![last]!;
+      if (shape.length === 1) binaryRow(op, av, a.offset, sa, bv, b.offset, sb, out, 0, shape[0]!);
+      else {
+        forEachRow(shape, strides, [a.offset, b.offset], (o, offs, n) =>
+          binaryRow(op, av, offs[0]!, sa, bv, offs[1]!, sb, out, o, n),
+        );
+      }
+      if (intDiv(op, outDtype)) for (let i = 0; i < out.length; i++) out[i] = Math.trunc(out[i]!);
+      return out;
+    },
+    where(cond, a, b, outShape, dtype) {
+      const out = arrayFor(dtype, sizeOf(outShape));
+      const { shape, strides } = coalesce(outShape, [cond.strides, a.strides, b.strides]);
+      const c = asArray(cond.storage);
+      const av = asArray(a.storage);
+      const bv = asArray(b.storage);
+      const last = shape.length - 1;
+      const [sc, sa, sb] = [strides[0]![last]!, strides[1]![last]!, strides[2]![last]!];
+      forEachRow(shape, strides, [cond.offset, a.offset, b.offset], (o, offs, n) => {
+        const ic = offs[0]!;
+        const ia = offs[1]!;
+        const ib = offs[2]!;
+        for (let j = 0; j < n; j++) out[o + j] = c[ic + j * sc]! !== 0 ? av[ia + j * sa]! : bv[ib + j * sb]!;
+      });
+      return out;
+    },
+    reduce(op, x, dtype, outer, len, inner) {
+      return reduceKernel(op, asArray(x), dtype, outer, len, inner);
+    },
+    matmul(a, b, info) {
+      return matmulKernel(gemm, asArray(a) as Float32Array, asArray(b) as Float32Array, info);
+    },
+    gather(table, dtype, numRows, rowLen, indices, numIndices) {
+      const t = asArray(table);
+      const idx = asArray(indices);
+      const out = arrayFor(dtype, numIndices * rowLen);
+      for (let i = 0; i < numIndices; i++) {
+        const r = idx[i]!;
+        if (r < 0 || r >= numRows) {
+          throw new Error(`indexSelect: index ${r} at position ${i} is out of range for ${numRows} rows`);
+        }
+        if (rowLen === 1) out[i] = t[r]!;
+        else out.set(t.subarray(r * rowLen, (r + 1) * rowLen), i * rowLen);
+      }
+      return out;
+    },
+    scatterAdd(src, indices, numIndices, numRows, rowLen, skipIndex) {
+      const s = asArray(src);
+      const idx = asArray(indices);
+      const out = new Float32Array(numRows * rowLen);
+      for (let i = 0; i < numIndices; i++) {
+        const r = idx[i]!;
+        if (r === skipIndex) continue;
+        const o = r * rowLen;
+        const p = i * rowLen;
+        for (let j = 0; j < rowLen; j++) out[o + j]! += s[p + j]!;
+      }
+      return out;
+    },
+    copyStrided(x, outShape) {
+      return copyStridedKernel(x, outShape);
+    },
+    concat(parts, outer, dtype) {
+      const total = parts.reduce((n, p) => n + p.inner, 0);
+      const out = arrayFor(dtype, outer * total);
+      let col = 0;
+      for (const p of parts) {
+        const src = asArray(p.storage);
+        for (let o = 0; o < outer; o++) out.set(src.subarray(o * p.inner, (o + 1) * p.inner), o * total + col);
+        col += p.inner;
+      }
+      return out;
+    },
+    random(kind, seed, offset, size) {
+      const words = new Uint32Array(size + (size % 4 === 0 ? 0 : 4 - (size % 4)));
+      philoxWords(seed, offset, words);
+      const out = new Float32Array(size);
+      if (kind === 'uniform') uniformFromWords(words.subarray(0, size), out);
+      else normalFromWords(words, out);
+      return out;
+    },
+    cast(x, _from, to, size) {
+      const src = asArray(x);
+      const out = arrayFor(to, size);
+      if (to === 'int32') for (let i = 0; i < size; i++) out[i] = Math.trunc(src[i]!);
+      else out.set(src);
+      return out;
+    },
+    dispose() {
+      gemm.dispose();
+    },
+  };
+}
+
+function reduceKernel(op: ReduceOp, x: A, dtype: DType, outer: number, len: number, inner: number): A {
+  const out = arrayFor(op === 'argmax' ? 'int32' : dtype, outer * inner);
+  if (op === 'sum' && dtype === 'float32') {
+    // accumulate in float64, which is both faster here and closer to the exact sum than pairwise float32
+    const acc = new Float64Array(inner);
+    for (let o = 0; o < outer; o++) {
+      const base = o * len * inner;
+      if (inner === 1) {
+        let s = 0;
+        for (let j = 0; j < len; j++) s += x[base + j]!;
+        out[o] = s;
+        continue;
+      }
+      acc.fill(0);
+      for (let j = 0; j < len; j++) {
+        const row = base + j * inner;
+        for (let i = 0; i < inner; i++) acc[i]! += x[row + i]!;
+      }
+      for (let i = 0; i < inner; i++) out[o * inner + i] = acc[i]!;
+    }
+    return out;
+  }
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = o * len * inner + i;
+      if (op === 'sum') {
+        let s = 0;
+        for (let j = 0; j < len; j++) s += x[base + j * inner]!;
+        out[o * inner + i] = s;
+      } else {
+        let best = x[base]!;
+        let at = 0;
+        for (let j = 1; j < len; j++) {
+          const v = x[base + j * inner]!;
+          if (Number.isNaN(best)) break;
+          if (op === 'min' ? v < best || Number.isNaN(v) : v > best || Number.isNaN(v)) {
+            best = v;
+            at = j;
+          }
+        }
+        out[o * inner + i] = op === 'argmax' ? at : best;
+      }
+    }
+  }
+  return out;
+}
+
+function copyStridedKernel(x: StridedInput, outShape: Shape): A {
+  const src = asArray(x.storage);
+  const size = sizeOf(outShape);
+  const out = arrayFor(x.dtype, size);
+  if (size === 0) return out;
+  const { shape, strides } = coalesce(outShape, [x.strides]);
+  const s = strides[0]![shape.length - 1]!;
+  if (shape.length === 1 && s === 1) {
+    out.set(src.subarray(x.offset, x.offset + size));
+    return out;
+  }
+  forEachRow(shape, strides, [x.offset], (o, offs, n) => {
+    const i0 = offs[0]!;
+    if (s === 1) out.set(src.subarray(i0, i0 + n), o);
+    else for (let j = 0; j < n; j++) out[o + j] = src[i0 + j * s]!;
+  });
+  return out;
+}
+
+function matmulKernel(gemm: GemmEngine, a: Float32Array, b: Float32Array, info: MatmulInfo): Float32Array {
+  const out = new Float32Array(info.batch * info.m * info.n);
+  if (out.length === 0) return out;
+  if (info.k === 0) return out;
+  gemm.gemm({
+    batch: info.batch,
+    m: info.m,
+    n: info.n,
+    k: info.k,
+    a,
+    aOffset: 0,
+    aBatchStride: info.aBatchStride,
+    transA: info.transA,
+    b,
+    bOffset: 0,
+    bBatchStride: info.bBatchStride,
+    transB: info.transB,
+    out,
+    outOffset: 0,
+  });
+  return out;
+}

@@ -1,0 +1,79 @@
+import type { Backend } from './backend.ts';
+import { createCpuBackend } from './backends/cpu/index.ts';
+import type { Tensor } from './tensor.ts';
+
+let current: Backend | null = null;
+
+/** Makes `backend` the one new tensors are created on. Returns the previous one (or null). */
+export function setBackend(backend: Backend): Backend | null {
+  const prev = current;
+  current = backend;
+  return prev;
+}
+
+/** The current backend; the first call without `setBackend` creates the CPU backend. */
+export function getBackend(): Backend {
+  if (current === null) current = createCpuBackend();
+  return current;
+}
+
+// ---- scoped memory: tidy / keep / dispose -------------------------------------------------------------------
+
+const scopes: Set<Tensor>[] = [];
+
+/** @internal called for every tensor an op creates */
+export function track(t: Tensor): void {
+  const scope = scopes[scopes.length - 1];
+  if (scope !== undefined) scope.add(t);
+}
+
+/** Removes `t` from every open scope, so `tidy` will not dispose it. */
+export function keep<T extends Tensor>(t: T): T {
+  for (const scope of scopes) scope.delete(t);
+  return t;
+}
+
+type Kept = Tensor | Kept[] | { [key: string]: Kept } | number | string | boolean | null | undefined | void;
+
+function collect(value: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor): void {
+  if (isTensor(value)) out.add(value);
+  else if (Array.isArray(value)) for (const v of value) collect(v, out, isTensor);
+  else if (value !== null && typeof value === 'object') for (const v of Object.values(value)) collect(v, out, isTensor);
+}
+
+let tensorCheck: ((v: unknown) => v is Tensor) | null = null;
+/** @internal set by tensor.ts to avoid an import cycle at module evaluation */
+export function setTensorCheck(check: (v: unknown) => v is Tensor): void {
+  tensorCheck = check;
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it except those it returns (in any nesting of arrays and
+ * objects) and those passed to `keep`. The same on every backend, so a training step's memory stays flat.
+ */
+export function tidy<T extends Kept>(fn: () => T): T {
+  scopes.push(new Set());
+  let result: T;
+  let scope: Set<Tensor>;
+  try {
+    result = fn();
+  } finally {
+    scope = scopes.pop()!;
+  }
+  const returned = new Set<Tensor>();
+  collect(result, returned, tensorCheck!);
+  for (const t of scope) {
+    if (returned.has(t)) {
+      const parent = scopes[scopes.length - 1];
+      if (parent !== undefined) parent.add(t);
+    } else t.dispose();
+  }
+  return result;
+}
+
+/** Disposes tensors in any nesting of arrays and objects. */
+export function dispose(value: unknown): void {
+  const all = new Set<Tensor>();
+  collect(value, all, tensorCheck!);
+  for (const t of all) t.dispose();
+}
