@@ -83,7 +83,14 @@ export interface Backend {
   reduce(op: ReduceOp, x: Storage, dtype: DType, outer: number, len: number, inner: number): Storage;
   matmul(a: Storage, b: Storage, info: MatmulInfo): Storage;
   /** out[i, :] = table[indices[i], :] for a table of `numRows` rows of `rowLen`; an index out of range throws. */
-  gather(table: Storage, dtype: DType, numRows: number, rowLen: number, indices: Storage, numIndices: number): Storage;
+  gather(
+    table: Storage,
+    dtype: DType,
+    numRows: number,
+    rowLen: number,
+    indices: Storage,
+    numIndices: number,
+  ): Storage;
   /** out = zeros[numRows, rowLen]; out[indices[i], :] += src[i, :], skipping rows whose index is `skipIndex`. */
   scatterAdd(
     src: Storage,

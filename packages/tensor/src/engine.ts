@@ -33,12 +33,22 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
-type Kept = Tensor | Kept[] | { [key: string]: Kept } | number | string | boolean | null | undefined | void;
+type Kept =
+  | Tensor
+  | Kept[]
+  | { [key: string]: Kept }
+  | number
+  | string
+  | boolean
+  | null
+  | undefined
+  | undefined;
 
 function collect(value: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor): void {
   if (isTensor(value)) out.add(value);
   else if (Array.isArray(value)) for (const v of value) collect(v, out, isTensor);
-  else if (value !== null && typeof value === 'object') for (const v of Object.values(value)) collect(v, out, isTensor);
+  else if (value !== null && typeof value === 'object')
+    for (const v of Object.values(value)) collect(v, out, isTensor);
 }
 
 let tensorCheck: ((v: unknown) => v is Tensor) | null = null;
@@ -51,7 +61,7 @@ export function setTensorCheck(check: (v: unknown) => v is Tensor): void {
  * Runs `fn` and disposes every tensor created inside it except those it returns (in any nesting of arrays and
  * objects) and those passed to `keep`. The same on every backend, so a training step's memory stays flat.
  */
-export function tidy<T extends Kept>(fn: () => T): T {
+export function tidy<T>(fn: () => T): T {
   scopes.push(new Set());
   let result: T;
   let scope: Set<Tensor>;

@@ -10,6 +10,15 @@ export {
   saveSafetensorsFile,
   toSafetensors,
 } from './io/tensors.ts';
+export type {
+  CreateOptions,
+  CrossEntropyOptions,
+  DropoutOptions,
+  IndexSelectOptions,
+  MatmulOptions,
+  RandomOptions,
+  ReduceOptions,
+} from './ops/index.ts';
 export {
   abs,
   add,
@@ -81,15 +90,6 @@ export {
   where,
   zeros,
   zerosLike,
-} from './ops/index.ts';
-export type {
-  CreateOptions,
-  CrossEntropyOptions,
-  DropoutOptions,
-  IndexSelectOptions,
-  MatmulOptions,
-  RandomOptions,
-  ReduceOptions,
 } from './ops/index.ts';
 export { Generator, getDefaultGenerator, manualSeed } from './random.ts';
 export { broadcastShapes, type Shape, sizeOf } from './shape.ts';

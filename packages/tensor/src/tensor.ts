@@ -113,7 +113,8 @@ export class Tensor {
 
   /** Marks a leaf tensor as a parameter whose gradient `backward` fills in. */
   requiresGrad_(on = true): this {
-    if (on && this.dtype !== 'float32') throw new Error(`requiresGrad: only float32 tensors can require grad`);
+    if (on && this.dtype !== 'float32')
+      throw new Error(`requiresGrad: only float32 tensors can require grad`);
     this.requiresGrad = on;
     return this;
   }
@@ -138,13 +139,17 @@ export class Tensor {
    * requires it (adding to what is there, like PyTorch, until `zeroGrad`). A non-scalar needs `grad`.
    */
   backward(grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
-    if (!this.requiresGrad) throw new Error('backward: tensor does not require grad (no parameter reaches it)');
+    if (!this.requiresGrad)
+      throw new Error('backward: tensor does not require grad (no parameter reaches it)');
     if (grad === undefined && this.size !== 1) {
       throw new Error(`backward: a gradient is needed for a non-scalar tensor ${fmt(this.shape)}`);
     }
     noGrad(() => {
       const order = topoSort(this);
       const grads = new Map<Tensor, Tensor>();
+      // gradients given to leaves in this pass: a leaf owns its .grad, so one tensor never goes to two leaves
+      const given = new Set<Tensor>();
+      if (grad !== undefined) given.add(grad);
       grads.set(this, grad ?? ops.onesLike(this));
       for (let i = order.length - 1; i >= 0; i--) {
         const t = order[i]!;
@@ -153,32 +158,31 @@ export class Tensor {
         grads.delete(t);
         const node = t._node;
         if (node === null) {
-          // a leaf: accumulate into .grad, kept outside any tidy scope
-          if (t.grad === null) t.grad = g === grad ? ops.clone(g) : g;
+          // a leaf: every contribution has been summed by now (topological order); accumulate into .grad
+          const own = given.has(g) ? ops.clone(g) : g;
+          given.add(own);
+          if (t.grad === null) t.grad = own;
           else {
-            const sum = ops.add(t.grad, g);
-            t.grad.dispose();
-            if (g !== grad) g.dispose();
+            const sum = ops.add(t.grad, own);
+            t.grad.dispose(); // the leaf's own tensor from an earlier pass
             t.grad = sum;
           }
-          untrack(t.grad);
+          keep(t.grad); // gradients outlive the tidy scope that ran backward
           continue;
         }
+        // intermediate gradients are not disposed here (backward functions may pass one tensor to several
+        // inputs); a tidy around the training step frees them
         const inputGrads = node.backward(g);
-        if (g !== grad) g.dispose();
         node.inputs.forEach((input, k) => {
           const ig = inputGrads[k];
           if (ig === null || ig === undefined || !input.requiresGrad) return;
           if (!shapesEqual(ig.shape, input.shape)) {
-            throw new Error(`backward of ${node.op}: gradient ${fmt(ig.shape)} for input ${fmt(input.shape)}`);
+            throw new Error(
+              `backward of ${node.op}: gradient ${fmt(ig.shape)} for input ${fmt(input.shape)}`,
+            );
           }
           const prev = grads.get(input);
-          if (prev === undefined) grads.set(input, ig);
-          else {
-            grads.set(input, ops.add(prev, ig));
-            prev.dispose();
-            ig.dispose();
-          }
+          grads.set(input, prev === undefined ? ig : ops.add(prev, ig));
         });
         if (!options.retainGraph) t._node = null;
       }
@@ -256,11 +260,6 @@ export class Tensor {
   cast(dtype: DType): Tensor {
     return ops.cast(this, dtype);
   }
-}
-
-/** Gradients outlive the tidy scope that ran backward. */
-function untrack(t: Tensor): void {
-  keep(t);
 }
 
 setTensorCheck((v: unknown): v is Tensor => v instanceof Tensor);

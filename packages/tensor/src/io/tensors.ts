@@ -12,7 +12,10 @@ export interface SafetensorsLoadOptions {
 }
 
 /** Tensors from safetensors bytes (F16/BF16/F64 become float32, I64 and smaller ints become int32). */
-export function fromSafetensors(bytes: Uint8Array, options: SafetensorsLoadOptions = {}): Record<string, Tensor> {
+export function fromSafetensors(
+  bytes: Uint8Array,
+  options: SafetensorsLoadOptions = {},
+): Record<string, Tensor> {
   const parsed = parseSafetensors(bytes, { fileName: options.fileName, names: options.names });
   const backend = options.backend ?? getBackend();
   const out: Record<string, Tensor> = {};
@@ -45,7 +48,10 @@ export async function loadSafetensorsFile(
 ): Promise<Record<string, Tensor>> {
   const { readFile } = await import('node:fs/promises');
   const bytes = await readFile(path);
-  return fromSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { ...options, fileName: path });
+  return fromSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+    ...options,
+    fileName: path,
+  });
 }
 
 /**

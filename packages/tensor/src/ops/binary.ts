@@ -15,7 +15,8 @@ function binary(
   y: Tensor | number,
   backward?: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null],
 ): Tensor {
-  if (typeof x === 'number' && typeof y === 'number') throw new Error(`${op}: at least one operand must be a tensor`);
+  if (typeof x === 'number' && typeof y === 'number')
+    throw new Error(`${op}: at least one operand must be a tensor`);
   const a = typeof x === 'number' ? asTensor(x, y as Tensor) : x;
   const b = typeof y === 'number' ? asTensor(y, a) : y;
   checkSameBackend(op, a, b);
@@ -60,11 +61,17 @@ export function sub(a: Tensor | number, b: Tensor | number): Tensor {
 }
 
 export function mul(a: Tensor | number, b: Tensor | number): Tensor {
-  return binary('mul', a, b, (g, a, b) => [a.requiresGrad ? mul(g, b) : null, b.requiresGrad ? mul(g, a) : null]);
+  return binary('mul', a, b, (g, a, b) => [
+    a.requiresGrad ? mul(g, b) : null,
+    b.requiresGrad ? mul(g, a) : null,
+  ]);
 }
 
 export function div(a: Tensor | number, b: Tensor | number): Tensor {
-  return binary('div', a, b, (g, _a, b, out) => [div(g, b), b.requiresGrad ? mul(div(g, b), mul(out, -1)) : null]);
+  return binary('div', a, b, (g, _a, b, out) => [
+    div(g, b),
+    b.requiresGrad ? mul(div(g, b), mul(out, -1)) : null,
+  ]);
 }
 
 /** a ** b (float32). */

@@ -10,7 +10,9 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 
 /** A copy with its own storage (and the same graph position). */
 export function clone(x: Tensor): Tensor {
-  const storage = x.backend.copyStrided({ storage: x.storage, dtype: x.dtype, offset: 0, strides: [1] }, [x.size]);
+  const storage = x.backend.copyStrided({ storage: x.storage, dtype: x.dtype, offset: 0, strides: [1] }, [
+    x.size,
+  ]);
   return makeTensor(x.backend, storage, x.shape, x.dtype, () => ({
     op: 'clone',
     inputs: [x],

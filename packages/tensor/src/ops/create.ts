@@ -27,7 +27,8 @@ function flatten(op: string, data: NestedInput, shape: readonly number[], out: T
   let k = 0;
   const walk = (d: NestedInput, dim: number): void => {
     if (dim === shape.length) {
-      if (typeof d !== 'number') throw new Error(`${op}: ragged nested array (expected a number at depth ${dim})`);
+      if (typeof d !== 'number')
+        throw new Error(`${op}: ragged nested array (expected a number at depth ${dim})`);
       out[k++] = d;
       return;
     }

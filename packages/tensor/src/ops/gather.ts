@@ -22,13 +22,27 @@ export function indexSelect(table: Tensor, indices: Tensor, options: IndexSelect
   const numRows = table.shape[0]!;
   const rest = table.shape.slice(1);
   const rowLen = sizeOf(rest);
-  const storage = table.backend.gather(table.storage, table.dtype, numRows, rowLen, indices.storage, indices.size);
+  const storage = table.backend.gather(
+    table.storage,
+    table.dtype,
+    numRows,
+    rowLen,
+    indices.storage,
+    indices.size,
+  );
   const paddingIdx = options.paddingIdx ?? null;
   return makeTensor(table.backend, storage, [...indices.shape, ...rest], table.dtype, () => ({
     op: 'indexSelect',
     inputs: [table, indices],
     backward: (g) => {
-      const grad = table.backend.scatterAdd(g.storage, indices.storage, indices.size, numRows, rowLen, paddingIdx);
+      const grad = table.backend.scatterAdd(
+        g.storage,
+        indices.storage,
+        indices.size,
+        numRows,
+        rowLen,
+        paddingIdx,
+      );
       return [makeTensor(table.backend, grad, table.shape, 'float32'), null];
     },
   }));

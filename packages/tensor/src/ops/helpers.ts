@@ -14,17 +14,24 @@ export function asTensor(x: Tensor | number, like: Tensor): Tensor {
   return scalarOn(like.backend, x, Number.isInteger(x) ? like.dtype : 'float32');
 }
 
-export function contiguousInput(t: Tensor): { storage: object; dtype: DType; offset: number; strides: number[] } {
+export function contiguousInput(t: Tensor): {
+  storage: object;
+  dtype: DType;
+  offset: number;
+  strides: number[];
+} {
   return { storage: t.storage, dtype: t.dtype, offset: 0, strides: stridesOf(t.shape) };
 }
 
 export function checkFloat(op: string, t: Tensor): void {
-  if (t.dtype !== 'float32') throw new Error(`${op}: expected a float32 tensor, got ${t.dtype} ${fmt(t.shape)}`);
+  if (t.dtype !== 'float32')
+    throw new Error(`${op}: expected a float32 tensor, got ${t.dtype} ${fmt(t.shape)}`);
 }
 
 export function checkSameBackend(op: string, ...ts: Tensor[]): void {
   const b = ts[0]!.backend;
   for (const t of ts) {
-    if (t.backend !== b) throw new Error(`${op}: tensors live on different backends (${b.name}, ${t.backend.name})`);
+    if (t.backend !== b)
+      throw new Error(`${op}: tensors live on different backends (${b.name}, ${t.backend.name})`);
   }
 }

@@ -45,14 +45,14 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
 
   // each operand either covers the whole batch, or is one matrix shared by all entries (stride 0);
   // a partially broadcast operand is expanded first
-  const fit = (t: Tensor, own: readonly number[], rows: number, cols: number): [Tensor, number] => {
+  const batched = (t: Tensor, own: readonly number[], rows: number, cols: number): [Tensor, number] => {
     const count = sizeOf(own);
     if (count === batch) return [t, rows * cols];
     if (count === 1) return [t, 0];
     return [expand(t, [...batchShape, rows, cols]), rows * cols];
   };
-  let [ea, aStride] = fit(a, aBatch, a0, a1);
-  let [eb, bStride] = fit(b, bBatch, b0, b1);
+  let [ea, aStride] = batched(a, aBatch, a0, a1);
+  let [eb, bStride] = batched(b, bBatch, b0, b1);
   let info = { batch, m, n, k, transA, transB, aBatchStride: aStride, bBatchStride: bStride };
   // [B..., m, k] · [k, n]: one tall product instead of B small ones
   if (!transA && bStride === 0 && batch > 1 && aStride !== 0) {
@@ -71,12 +71,16 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
       let gb: Tensor | null = null;
       if (a.requiresGrad) {
         // C = op(A)·op(B): dA = dC·op(B)ᵀ, or (dC·op(B)ᵀ)ᵀ = op(B)·dCᵀ when A is stored transposed
-        const full = transA ? matmul(b, g, { transA: transB, transB: true }) : matmul(g, b, { transB: !transB });
+        const full = transA
+          ? matmul(b, g, { transA: transB, transB: true })
+          : matmul(g, b, { transB: !transB });
         ga = sumToShape(full, a.shape);
       }
       if (b.requiresGrad) {
         // dB = op(A)ᵀ·dC, or dCᵀ·op(A) when B is stored transposed
-        const full = transB ? matmul(g, a, { transA: true, transB: transA }) : matmul(a, g, { transA: !transA });
+        const full = transB
+          ? matmul(g, a, { transA: true, transB: transA })
+          : matmul(a, g, { transA: !transA });
         gb = sumToShape(full, b.shape);
       }
       return [ga, gb];

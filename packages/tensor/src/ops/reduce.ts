@@ -73,7 +73,8 @@ export function mean(x: Tensor, options: ReduceOptions = {}): Tensor {
 
 function extreme(op: 'max' | 'min', x: Tensor, options: ReduceOptions): Tensor {
   const axes = normalizeAxes(op, x, options.axis);
-  if (axes.some((a) => x.shape[a] === 0)) throw new Error(`${op}: cannot reduce an empty axis of ${fmt(x.shape)}`);
+  if (axes.some((a) => x.shape[a] === 0))
+    throw new Error(`${op}: cannot reduce an empty axis of ${fmt(x.shape)}`);
   const raw = reduceRaw(op, x, axes);
   const kept = keptShape(x.shape, axes);
   const outShape = options.keepDims ? kept : raw.shape;

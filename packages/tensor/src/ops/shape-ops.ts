@@ -1,8 +1,8 @@
 import { fmt, normalizeAxis, type Shape, shapesEqual, sizeOf, stridesOf } from '../shape.ts';
 import { makeTensor, type Tensor } from '../tensor.ts';
+import { zeros } from './create.ts';
 import { checkSameBackend } from './helpers.ts';
 import { sumToShape } from './reduce.ts';
-import { zeros } from './create.ts';
 
 /** The same elements in a new shape, sharing storage (a view). One dim may be -1. */
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -36,7 +36,11 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 }
 
 export function squeeze(x: Tensor, axis?: number): Tensor {
-  if (axis === undefined) return reshape(x, x.shape.filter((d) => d !== 1));
+  if (axis === undefined)
+    return reshape(
+      x,
+      x.shape.filter((d) => d !== 1),
+    );
   const a = normalizeAxis('squeeze', axis, x.rank);
   if (x.shape[a] !== 1) throw new Error(`squeeze: axis ${axis} of ${fmt(x.shape)} is not 1`);
   return reshape(x, [...x.shape.slice(0, a), ...x.shape.slice(a + 1)]);
@@ -63,8 +67,13 @@ export function expand(x: Tensor, shape: Shape): Tensor {
 
 /** Reorders axes: out.shape[i] = x.shape[perm[i]]. */
 export function permute(x: Tensor, perm: readonly number[]): Tensor {
-  if (perm.length !== x.rank || new Set(perm.map((p) => normalizeAxis('permute', p, x.rank))).size !== x.rank) {
-    throw new Error(`permute: [${perm.join(',')}] is not a permutation of the ${x.rank} axes of ${fmt(x.shape)}`);
+  if (
+    perm.length !== x.rank ||
+    new Set(perm.map((p) => normalizeAxis('permute', p, x.rank))).size !== x.rank
+  ) {
+    throw new Error(
+      `permute: [${perm.join(',')}] is not a permutation of the ${x.rank} axes of ${fmt(x.shape)}`,
+    );
   }
   const p = perm.map((a) => normalizeAxis('permute', a, x.rank));
   if (p.every((a, i) => a === i)) return x;
@@ -110,7 +119,9 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
   });
   for (let i = 0; i < x.rank; i++) {
     if (start[i]! < 0 || len[i]! < 0 || start[i]! + len[i]! > x.shape[i]!) {
-      throw new Error(`slice: begin [${begin.join(',')}] size [${(size ?? []).join(',')}] out of range for ${fmt(x.shape)}`);
+      throw new Error(
+        `slice: begin [${begin.join(',')}] size [${(size ?? []).join(',')}] out of range for ${fmt(x.shape)}`,
+      );
     }
   }
   if (shapesEqual(len, x.shape)) return x;
@@ -128,9 +139,21 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
         const after = x.shape[i]! - start[i]! - len[i]!;
         if (before === 0 && after === 0) continue;
         const parts: Tensor[] = [];
-        if (before > 0) parts.push(zeros(out.shape.map((d, j) => (j === i ? before : d)), { backend: x.backend }));
+        if (before > 0)
+          parts.push(
+            zeros(
+              out.shape.map((d, j) => (j === i ? before : d)),
+              { backend: x.backend },
+            ),
+          );
         parts.push(out);
-        if (after > 0) parts.push(zeros(out.shape.map((d, j) => (j === i ? after : d)), { backend: x.backend }));
+        if (after > 0)
+          parts.push(
+            zeros(
+              out.shape.map((d, j) => (j === i ? after : d)),
+              { backend: x.backend },
+            ),
+          );
         out = concat(parts, i);
       }
       return [out];
@@ -153,8 +176,14 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   const a = normalizeAxis('concat', axis, first.rank);
   checkSameBackend('concat', ...tensors);
   for (const t of tensors) {
-    if (t.rank !== first.rank || t.dtype !== first.dtype || t.shape.some((d, i) => i !== a && d !== first.shape[i])) {
-      throw new Error(`concat: shapes ${tensors.map((t) => `${fmt(t.shape)} ${t.dtype}`).join(', ')} differ off axis ${axis}`);
+    if (
+      t.rank !== first.rank ||
+      t.dtype !== first.dtype ||
+      t.shape.some((d, i) => i !== a && d !== first.shape[i])
+    ) {
+      throw new Error(
+        `concat: shapes ${tensors.map((t) => `${fmt(t.shape)} ${t.dtype}`).join(', ')} differ off axis ${axis}`,
+      );
     }
   }
   if (tensors.length === 1) return first;
@@ -186,11 +215,14 @@ export function split(x: Tensor, sizesOrCount: number | readonly number[], axis 
   const d = x.shape[a]!;
   let sizes: number[];
   if (typeof sizesOrCount === 'number') {
-    if (d % sizesOrCount !== 0) throw new Error(`split: axis ${axis} of ${fmt(x.shape)} is not divisible by ${sizesOrCount}`);
+    if (d % sizesOrCount !== 0)
+      throw new Error(`split: axis ${axis} of ${fmt(x.shape)} is not divisible by ${sizesOrCount}`);
     sizes = new Array<number>(sizesOrCount).fill(d / sizesOrCount);
   } else sizes = [...sizesOrCount];
   if (sizes.reduce((s, n) => s + n, 0) !== d) {
-    throw new Error(`split: sizes [${sizes.join(',')}] do not add up to ${d} (axis ${axis} of ${fmt(x.shape)})`);
+    throw new Error(
+      `split: sizes [${sizes.join(',')}] do not add up to ${d} (axis ${axis} of ${fmt(x.shape)})`,
+    );
   }
   let at = 0;
   return sizes.map((n) => {

@@ -1,6 +1,6 @@
 import type { UnaryOp } from '../backend.ts';
 import { makeTensor, type Tensor } from '../tensor.ts';
-import { add, div, mul, sub } from './binary.ts';
+import { div, mul, sub } from './binary.ts';
 import { checkFloat } from './helpers.ts';
 
 function unary(op: UnaryOp, x: Tensor, backward?: (g: Tensor, x: Tensor, out: Tensor) => Tensor): Tensor {
@@ -74,4 +74,3 @@ export function reciprocal(x: Tensor): Tensor {
 export function square(x: Tensor): Tensor {
   return unary('square', x, (g, x) => mul(g, mul(x, 2)));
 }
-

@@ -1,4 +1,12 @@
-import type { Backend, BinaryOp, MatmulInfo, ReduceOp, Storage, StridedInput, UnaryOp } from '../../backend.ts';
+import type {
+  Backend,
+  BinaryOp,
+  MatmulInfo,
+  ReduceOp,
+  Storage,
+  StridedInput,
+  UnaryOp,
+} from '../../backend.ts';
 import { arrayFor, type DType, type TypedArray } from '../../dtype.ts';
 import { normalFromWords, philoxWords, uniformFromWords } from '../../random.ts';
 import { type Shape, sizeOf } from '../../shape.ts';
@@ -31,7 +39,7 @@ const UNARY: Record<UnaryOp, (x: number) => number> = {
   rsqrt: (x) => 1 / Math.sqrt(x),
   tanh: Math.tanh,
   erf,
-  relu: (x) => (x > 0 ? x : 0),
+  relu: (x) => Math.max(x, 0),
   abs: Math.abs,
   sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : 0),
   sigmoid: (x) => 1 / (1 + Math.exp(-x)),
@@ -80,7 +88,18 @@ function unaryKernel(op: UnaryOp, x: A, out: A): void {
 }
 
 /** out[o..o+n) = a[ia + j·sa] op b[ib + j·sb] */
-function binaryRow(op: BinaryOp, a: A, ia: number, sa: number, b: A, ib: number, sb: number, out: A, o: number, n: number): void {
+function binaryRow(
+  op: BinaryOp,
+  a: A,
+  ia: number,
+  sa: number,
+  b: A,
+  ib: number,
+  sb: number,
+  out: A,
+  o: number,
+  n: number,
+): void {
   switch (op) {
     case 'add':
       if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! + b[ib + j]!;
@@ -227,7 +246,8 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
       let col = 0;
       for (const p of parts) {
         const src = asArray(p.storage);
-        for (let o = 0; o < outer; o++) out.set(src.subarray(o * p.inner, (o + 1) * p.inner), o * total + col);
+        for (let o = 0; o < outer; o++)
+          out.set(src.subarray(o * p.inner, (o + 1) * p.inner), o * total + col);
         col += p.inner;
       }
       return out;

@@ -4,7 +4,10 @@ import type { Shape } from '../../../shape.ts';
  * Merges adjacent axes that every operand walks contiguously, so a broadcast like [B,T,C] + [C] runs as a
  * two-level loop [B·T, C]. Returns the reduced shape and each operand's strides over it.
  */
-export function coalesce(shape: Shape, strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+export function coalesce(
+  shape: Shape,
+  strides: readonly (readonly number[])[],
+): { shape: number[]; strides: number[][] } {
   const outShape: number[] = [];
   const outStrides: number[][] = strides.map(() => []);
   for (let i = 0; i < shape.length; i++) {
@@ -13,17 +16,15 @@ export function coalesce(shape: Shape, strides: readonly (readonly number[])[]):
     const last = outShape.length - 1;
     if (last >= 0 && strides.every((s, k) => outStrides[k]![last] === s[i]! * d)) {
       outShape[last] = outShape[last]! * d;
-      strides.forEach((s, k) => {
-        outStrides[k]![last] = s[i]!;
-      });
+      for (let k = 0; k < strides.length; k++) outStrides[k]![last] = strides[k]![i]!;
     } else {
       outShape.push(d);
-      strides.forEach((s, k) => outStrides[k]!.push(s[i]!));
+      for (let k = 0; k < strides.length; k++) outStrides[k]!.push(strides[k]![i]!);
     }
   }
   if (outShape.length === 0) {
     outShape.push(1);
-    outStrides.forEach((s) => s.push(0));
+    for (const s of outStrides) s.push(0);
   }
   return { shape: outShape, strides: outStrides };
 }
