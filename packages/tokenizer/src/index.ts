@@ -1,0 +1,15 @@
+export type { ByteLevelBpeOptions, TokenizerJson } from './byte-level-bpe.ts';
+export { ByteLevelBpeTokenizer } from './byte-level-bpe.ts';
+export type { BertNormalizerOptions } from './normalize.ts';
+export type {
+  EncodeOptions,
+  ModelInputOptions,
+  ModelInputs,
+  SpecialTokenPolicy,
+  Tokenizer,
+  TokenSpans,
+  TruncationStrategy,
+} from './tokenizer.ts';
+export { TokenizerFileError } from './tokenizer.ts';
+export type { DecodeOptions, WordPieceOptions } from './wordpiece.ts';
+export { WordPieceTokenizer } from './wordpiece.ts';
