@@ -13,7 +13,8 @@ export function tiktokenGpt2(): Tiktoken {
 }
 
 /** Hugging Face tokenizers' bert-base-uncased: BertNormalizer, BertPreTokenizer, WordPiece, [CLS]/[SEP]. */
-export function hfBert(opts: { lowercase?: boolean } = {}): hf.Tokenizer {
+/** `specials: false` leaves out the added tokens, so special-token text in the input is ordinary text. */
+export function hfBert(opts: { lowercase?: boolean; specials?: boolean } = {}): hf.Tokenizer {
   const lines = bertVocabText().split('\n').slice(0, -1);
   const vocab = Object.fromEntries(lines.map((t, i) => [t, i]));
   const t = new hf.Tokenizer(hf.WordPiece.init(vocab, { unkToken: '[UNK]' }));
@@ -21,7 +22,7 @@ export function hfBert(opts: { lowercase?: boolean } = {}): hf.Tokenizer {
   t.setPreTokenizer(hf.bertPreTokenizer());
   t.setPostProcessor(hf.bertProcessing(['[SEP]', 102], ['[CLS]', 101]));
   t.setDecoder(hf.wordPieceDecoder());
-  t.addSpecialTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
+  if (opts.specials !== false) t.addSpecialTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']);
   return t;
 }
 
