@@ -1,0 +1,16 @@
+export { mergeHeads, splitHeads } from './heads.ts';
+export type { LayerKV } from './kv-cache.ts';
+export { KVCache } from './kv-cache.ts';
+export {
+  causalAttentionMask,
+  causalMask,
+  combineMasks,
+  MASK_MIN,
+  paddingMask,
+  toAdditiveMask,
+  validLengthMask,
+} from './masks.ts';
+export type { MultiHeadAttentionInput, MultiHeadAttentionOptions } from './multi-head.ts';
+export { MultiHeadAttention } from './multi-head.ts';
+export type { AttentionOptions } from './sdpa.ts';
+export { scaledDotProductAttention, scaledDotProductAttentionWithWeights } from './sdpa.ts';
