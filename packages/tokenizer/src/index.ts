@@ -1,5 +1,9 @@
+export type { TrainOptions, WordPieceTrainOptions } from './bpe-trainer.ts';
+export { trainByteLevelBpe, trainWordPiece } from './bpe-trainer.ts';
 export type { ByteLevelBpeOptions, TokenizerJson } from './byte-level-bpe.ts';
 export { ByteLevelBpeTokenizer } from './byte-level-bpe.ts';
+export type { CharTokenizerOptions } from './char.ts';
+export { CharTokenizer } from './char.ts';
 export type { BertNormalizerOptions } from './normalize.ts';
 export type {
   EncodeOptions,
@@ -12,4 +16,4 @@ export type {
 } from './tokenizer.ts';
 export { TokenizerFileError } from './tokenizer.ts';
 export type { DecodeOptions, WordPieceOptions } from './wordpiece.ts';
-export { WordPieceTokenizer } from './wordpiece.ts';
+export { bertPreTokenize, WordPieceTokenizer } from './wordpiece.ts';

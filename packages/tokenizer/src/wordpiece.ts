@@ -347,36 +347,8 @@ export class WordPieceTokenizer implements Tokenizer {
     ids: number[],
     offsets: [number, number][] | undefined,
   ): void {
-    const flags = this.flags;
-    const boundary = this.boundary;
-    const clean = this.normalizer.cleanText;
     const cache = this.cache;
-    let i = start;
-    while (i < end) {
-      // Skip white space.
-      let c = text.charCodeAt(i);
-      let cp = c;
-      let w = 1;
-      if (c >= 0xd800 && c <= 0xdfff) [cp, w] = surrogateAt(text, i, end);
-      let f = flags[cp]!;
-      if ((f & SPACE && !(clean && f & BERT_CONTROL)) || c === 9 || c === 10 || c === 13) {
-        i += w;
-        continue;
-      }
-      let j = i + w;
-      if ((f & boundary) === 0) {
-        // A raw word: up to the next white space, punctuation or CJK character.
-        while (j < end) {
-          c = text.charCodeAt(j);
-          cp = c;
-          w = 1;
-          if (c >= 0xd800 && c <= 0xdfff) [cp, w] = surrogateAt(text, j, end);
-          f = flags[cp]!;
-          if (f & boundary || (f & SPACE && !(clean && f & BERT_CONTROL)) || c === 9 || c === 10 || c === 13)
-            break;
-          j += w;
-        }
-      }
+    forEachRawWord(text, start, end, this.flags, this.boundary, this.normalizer.cleanText, (i, j) => {
       let entry: WordEntry | undefined;
       if (j - i <= CACHE_MAX_WORD) {
         const key = text.slice(i, j);
@@ -391,14 +363,12 @@ export class WordPieceTokenizer implements Tokenizer {
         ids.push(entry);
         offsets?.push([i, j]);
       } else {
-        const e = entry;
-        for (let k = 0; k < e.ids.length; k++) {
-          ids.push(e.ids[k]!);
-          offsets?.push([i + e.offs[2 * k]!, i + e.offs[2 * k + 1]!]);
+        for (let k = 0; k < entry.ids.length; k++) {
+          ids.push(entry.ids[k]!);
+          offsets?.push([i + entry.offs[2 * k]!, i + entry.offs[2 * k + 1]!]);
         }
       }
-      i = j;
-    }
+    });
   }
 
   /** Normalizes a raw word, splits it again where normalization made boundaries, and WordPieces each part. */
@@ -406,21 +376,9 @@ export class WordPieceTokenizer implements Tokenizer {
     const norm = normalizeWord(text, start, end, this.normalizer, this.flags);
     const ids: number[] = [];
     const offs: number[] = [];
-    const { cps } = norm;
-    let a = 0;
-    while (a < cps.length) {
-      const f = this.flags[cps[a]!]!;
-      if (f & SPACE) {
-        a++;
-        continue;
-      }
-      let b = a + 1;
-      if ((f & this.boundary) === 0) {
-        while (b < cps.length && (this.flags[cps[b]!]! & (this.boundary | SPACE)) === 0) b++;
-      }
+    forEachSubword(norm.cps, this.flags, this.boundary, (a, b) => {
       this.wordPiece(norm.cps, a, b, norm.start, norm.end, ids, offs);
-      a = b;
-    }
+    });
     if (ids.length === 1 && offs[0] === 0 && offs[1] === end - start) return ids[0]!;
     return { ids, offs: Int32Array.from(offs) };
   }
@@ -440,7 +398,7 @@ export class WordPieceTokenizer implements Tokenizer {
       offs.push(starts[a]!, ends[b - 1]!);
       return;
     }
-    const word = String.fromCodePoint(...cps.slice(a, b));
+    const word = fromCodePoints(cps, a, b);
     // UTF-16 index of each code point of `word`.
     const at: number[] = [];
     let u = 0;
@@ -476,6 +434,98 @@ export class WordPieceTokenizer implements Tokenizer {
       offs.push(spans[2 * k]!, spans[2 * k + 1]!);
     }
   }
+}
+
+/**
+ * Calls `onWord(start, end)` for each raw word of `text[start, end)`: a run between white space, punctuation and
+ * (when `boundary` has CJK) Chinese characters, each of which is a word of its own. Control characters that
+ * clean_text deletes do not end a word.
+ */
+function forEachRawWord(
+  text: string,
+  start: number,
+  end: number,
+  flags: Uint8Array,
+  boundary: number,
+  clean: boolean,
+  onWord: (start: number, end: number) => void,
+): void {
+  let i = start;
+  while (i < end) {
+    let c = text.charCodeAt(i);
+    let cp = c;
+    let w = 1;
+    if (c >= 0xd800 && c <= 0xdfff) [cp, w] = surrogateAt(text, i, end);
+    let f = flags[cp]!;
+    if ((f & SPACE && !(clean && f & BERT_CONTROL)) || c === 9 || c === 10 || c === 13) {
+      i += w;
+      continue;
+    }
+    let j = i + w;
+    if ((f & boundary) === 0) {
+      while (j < end) {
+        c = text.charCodeAt(j);
+        cp = c;
+        w = 1;
+        if (c >= 0xd800 && c <= 0xdfff) [cp, w] = surrogateAt(text, j, end);
+        f = flags[cp]!;
+        if (f & boundary || (f & SPACE && !(clean && f & BERT_CONTROL)) || c === 9 || c === 10 || c === 13)
+          break;
+        j += w;
+      }
+    }
+    onWord(i, j);
+    i = j;
+  }
+}
+
+/** Calls `onWord(a, b)` for each word of normalized code points (split at spaces, punctuation, CJK). */
+function forEachSubword(
+  cps: readonly number[],
+  flags: Uint8Array,
+  boundary: number,
+  onWord: (a: number, b: number) => void,
+): void {
+  let a = 0;
+  while (a < cps.length) {
+    const f = flags[cps[a]!]!;
+    if (f & SPACE) {
+      a++;
+      continue;
+    }
+    let b = a + 1;
+    if ((f & boundary) === 0) while (b < cps.length && (flags[cps[b]!]! & (boundary | SPACE)) === 0) b++;
+    onWord(a, b);
+    a = b;
+  }
+}
+
+/** BERT's basic tokenizer: the normalized words of `text`, as Hugging Face's BertNormalizer + BertPreTokenizer. */
+export function bertPreTokenize(text: string, opts: BertNormalizerOptions = {}): string[] {
+  const lowercase = opts.lowercase ?? true;
+  const norm: Required<BertNormalizerOptions> = {
+    cleanText: opts.cleanText ?? true,
+    handleChineseChars: opts.handleChineseChars ?? true,
+    stripAccents: opts.stripAccents ?? lowercase,
+    lowercase,
+  };
+  const flags = charFlags();
+  const boundary = BERT_PUNCTUATION | (norm.handleChineseChars ? CJK : 0);
+  const out: string[] = [];
+  forEachRawWord(text, 0, text.length, flags, boundary, norm.cleanText, (i, j) => {
+    const w = normalizeWord(text, i, j, norm, flags);
+    forEachSubword(w.cps, flags, boundary, (a, b) => {
+      out.push(fromCodePoints(w.cps, a, b));
+    });
+  });
+  return out;
+}
+
+/** The string of code points `cps[a, b)`, in chunks (a spread of a 1 MB word would overflow the stack). */
+export function fromCodePoints(cps: readonly number[], a: number, b: number): string {
+  let s = '';
+  for (let k = a; k < b; k += 4096) s += String.fromCodePoint(...cps.slice(k, Math.min(b, k + 4096)));
+  return s;
 }
 
 function surrogateAt(text: string, i: number, end: number): [number, number] {
