@@ -156,7 +156,7 @@ function learnMerges(
 
 function checkOptions(op: string, texts: readonly string[], opts: TrainOptions): void {
   if (!Array.isArray(texts)) throw new TypeError(`${op}: expected an array of strings`);
-  texts.forEach((t) => checkText(op, t));
+  for (const t of texts) checkText(op, t);
   if (!Number.isInteger(opts.vocabSize) || opts.vocabSize < 1) {
     throw new RangeError(`${op}: vocabSize must be a positive integer, got ${opts.vocabSize}`);
   }
