@@ -209,3 +209,74 @@ export function utf8Into(s: string, start: number, end: number, out: Int32Array)
   }
   return n;
 }
+
+/**
+ * Token string → id, looked up by a range of another string, so that parsing a merges file allocates no
+ * substrings (a Map<string, number> would need a sliced, hashed string per lookup; this halves GPT-2's load).
+ */
+export class TokenIndex {
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  readonly tokens: readonly (string | undefined)[];
+
+  constructor(tokens: readonly (string | undefined)[]) {
+    this.tokens = tokens;
+    let cap = 16;
+    while (cap < tokens.length * 2) cap *= 2;
+    this.mask = cap - 1;
+    this.slots = new Int32Array(cap).fill(-1);
+  }
+
+  /** Indexes `tokens[id]`; returns the id already holding the same string, or -1. */
+  add(id: number): number {
+    const t = this.tokens[id]!;
+    let h = hashRange(t, 0, t.length, 0x811c9dc5);
+    for (;;) {
+      const slot = h & this.mask;
+      const other = this.slots[slot]!;
+      if (other === -1) {
+        this.slots[slot] = id;
+        return -1;
+      }
+      if (this.tokens[other] === t) return other;
+      h++;
+    }
+  }
+
+  /** Id of the token `s[start, end)`, or -1. */
+  find(s: string, start: number, end: number): number {
+    let h = hashRange(s, start, end, 0x811c9dc5);
+    const len = end - start;
+    for (;;) {
+      const id = this.slots[h & this.mask]!;
+      if (id === -1) return -1;
+      const t = this.tokens[id]!;
+      if (t.length === len && s.startsWith(t, start)) return id;
+      h++;
+    }
+  }
+
+  /** Id of the token `s[a0, a1) + s[b0, b1)`, or -1. */
+  findJoined(s: string, a0: number, a1: number, b0: number, b1: number): number {
+    let h = hashRange(s, b0, b1, hashRange(s, a0, a1, 0x811c9dc5));
+    const la = a1 - a0;
+    const len = la + b1 - b0;
+    for (;;) {
+      const id = this.slots[h & this.mask]!;
+      if (id === -1) return -1;
+      const t = this.tokens[id]!;
+      if (t.length === len) {
+        let k = 0;
+        while (k < la && t.charCodeAt(k) === s.charCodeAt(a0 + k)) k++;
+        while (k < len && k >= la && t.charCodeAt(k) === s.charCodeAt(b0 + k - la)) k++;
+        if (k === len) return id;
+      }
+      h++;
+    }
+  }
+}
+
+function hashRange(s: string, start: number, end: number, h: number): number {
+  for (let k = start; k < end; k++) h = Math.imul(h ^ s.charCodeAt(k), 16777619);
+  return h >>> 0;
+}

@@ -1,7 +1,7 @@
 // GPT-2's byte-level BPE: the GPT-2 pre-tokenizer, UTF-8 bytes shown as printable characters, merges by rank.
 // Loads OpenAI's encoder.json + vocab.bpe and Hugging Face tokenizer.json; saves tokenizer.json,
 // vocab.json + merges.txt.
-import { byteToChar, charToByte, mergeWord, PairRanks, utf8Into } from './bpe-core.ts';
+import { byteToChar, charToByte, mergeWord, PairRanks, TokenIndex, utf8Into } from './bpe-core.ts';
 import { gpt2PieceEnd } from './pre-tokenize.ts';
 import {
   assembleInputs,
@@ -65,7 +65,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     tokens: readonly string[],
     merges: { a: Int32Array; b: Int32Array; ids: Int32Array },
     specialTokens: ReadonlyMap<string, number>,
-    opts: { addPrefixSpace?: boolean; fileName?: string } = {},
+    opts: { addPrefixSpace?: boolean; fileName?: string; index?: TokenIndex } = {},
   ) {
     const fileName = opts.fileName ?? 'vocabulary';
     this.tokens = tokens;
@@ -113,12 +113,11 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     this.tokenBytes = bytes;
     this.tokenStart = start;
     const toChar = byteToChar();
-    const index = new Map<string, number>();
-    for (let id = 0; id < tokens.length; id++) if (tokens[id] !== undefined) index.set(tokens[id]!, id);
+    const index = opts.index ?? vocabIndex(tokens, fileName);
     this.byteIds = new Int32Array(256);
     for (let b = 0; b < 256; b++) {
-      const id = index.get(toChar[b]!);
-      if (id === undefined) throw new TokenizerFileError(fileName, undefined, `no token for byte ${b}`);
+      const id = index.find(toChar[b]!, 0, 1);
+      if (id < 0) throw new TokenizerFileError(fileName, undefined, `no token for byte ${b}`);
       this.byteIds[b] = id;
     }
   }
@@ -130,23 +129,35 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
     opts: ByteLevelBpeOptions = {},
   ): ByteLevelBpeTokenizer {
     const fileName = opts.fileName ?? 'encoder.json';
-    let vocab: Record<string, number>;
-    if (typeof encoderJson === 'string') {
-      try {
-        vocab = JSON.parse(encoderJson);
-      } catch (e) {
-        throw new TokenizerFileError(fileName, lineOfJsonError(encoderJson, e), (e as Error).message);
-      }
-    } else vocab = encoderJson;
-    const tokens = vocabToTokens(vocab, fileName);
-    const merges = parseMergesTxt(mergesTxt, vocabIndex(tokens), opts.mergesFileName ?? 'merges.txt');
+    let tokens = typeof encoderJson === 'string' ? scanVocabJson(encoderJson) : undefined;
+    if (!tokens) {
+      let vocab: Record<string, number>;
+      if (typeof encoderJson === 'string') {
+        try {
+          vocab = JSON.parse(encoderJson);
+        } catch (e) {
+          throw new TokenizerFileError(fileName, lineOfJsonError(encoderJson, e), (e as Error).message);
+        }
+      } else vocab = encoderJson;
+      tokens = vocabToTokens(vocab, fileName);
+    }
+    const index = vocabIndex(tokens, fileName);
+    const merges = parseMergesTxt(mergesTxt, index, opts.mergesFileName ?? 'merges.txt');
     const specials = new Map<string, number>();
     if (opts.specialTokens) for (const [k, v] of Object.entries(opts.specialTokens)) specials.set(k, v);
-    else if (vocab['<|endoftext|>'] !== undefined) specials.set('<|endoftext|>', vocab['<|endoftext|>']);
-    for (const [k, v] of specials) tokens[v] = k;
+    else {
+      const eot = index.find('<|endoftext|>', 0, 13);
+      if (eot >= 0) specials.set('<|endoftext|>', eot);
+    }
+    let same = true;
+    for (const [k, v] of specials) {
+      same &&= tokens[v] === k;
+      tokens[v] = k;
+    }
     return new ByteLevelBpeTokenizer(tokens, merges, specials, {
       addPrefixSpace: opts.addPrefixSpace,
       fileName,
+      index: same ? index : undefined,
     });
   }
 
@@ -179,7 +190,7 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
       );
     }
     const tokens = vocabToTokens(model.vocab, fileName);
-    const index = vocabIndex(tokens);
+    const index = vocabIndex(tokens, fileName);
     const list: unknown[] = model.merges ?? [];
     const a = new Int32Array(list.length);
     const b = new Int32Array(list.length);
@@ -193,7 +204,23 @@ export class ByteLevelBpeTokenizer implements Tokenizer {
           `model.merges[${r}] is not a pair: ${JSON.stringify(m)}`,
         );
       }
-      setMerge(a, b, ids, r, pair[0]!, pair[1]!, index, () => `model.merges[${r}]`, fileName, undefined);
+      const joined = `${pair[0]} ${pair[1]}`;
+      const sp = String(pair[0]).length;
+      setMerge(
+        a,
+        b,
+        ids,
+        r,
+        joined,
+        0,
+        sp,
+        sp + 1,
+        joined.length,
+        index,
+        `model.merges[${r}]`,
+        fileName,
+        undefined,
+      );
     });
     const specials = new Map<string, number>();
     for (const t of doc.added_tokens ?? []) {
@@ -532,6 +559,103 @@ function jsonErrorOffset(text: string): number {
   }
 }
 
+/**
+ * A fast path for the usual `{"token": id, ...}` vocabulary file: fills the id → token array and the index
+ * directly, without building a 50,000-key object first. Returns undefined on anything unusual, and the caller
+ * falls back to JSON.parse (which then reports the error with its line).
+ */
+function scanVocabJson(text: string): string[] | undefined {
+  const tokens: string[] = [];
+  const n = text.length;
+  let i = skipWs(text, 0);
+  if (text.charCodeAt(i) !== 123) return undefined; // {
+  i = skipWs(text, i + 1);
+  if (text.charCodeAt(i) === 125) return skipWs(text, i + 1) === n ? tokens : undefined;
+  for (;;) {
+    if (text.charCodeAt(i) !== 34) return undefined; // "
+    let j = i + 1;
+    let escaped = false;
+    for (; j < n; j++) {
+      const c = text.charCodeAt(j);
+      if (c === 34) break;
+      if (c === 92) {
+        escaped = true;
+        j++;
+      } else if (c < 32) return undefined;
+    }
+    if (j >= n) return undefined;
+    let key: string | undefined;
+    if (escaped) {
+      key = unescapeJson(text, i + 1, j);
+      if (key === undefined) return undefined;
+    } else key = text.slice(i + 1, j);
+    i = j + 1;
+    if (text.charCodeAt(i) === 58) i++;
+    else {
+      i = skipWs(text, i);
+      if (text.charCodeAt(i) !== 58) return undefined; // :
+      i++;
+    }
+    if (text.charCodeAt(i) === 32) i++;
+    let id = 0;
+    const start = i;
+    for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) id = id * 10 + (c - 48);
+    if (i === start || i - start > 9 || tokens[id] !== undefined) return undefined;
+    tokens[id] = key;
+    let c = text.charCodeAt(i++);
+    if (c !== 44 && c !== 125) {
+      i = skipWs(text, i - 1);
+      c = text.charCodeAt(i++);
+    }
+    if (c === 125) break; // }
+    if (c !== 44) return undefined; // ,
+    if (text.charCodeAt(i) === 32) i++;
+    if (text.charCodeAt(i) !== 34) i = skipWs(text, i);
+  }
+  return skipWs(text, i) === n ? tokens : undefined;
+}
+
+function skipWs(text: string, i: number): number {
+  for (let c = text.charCodeAt(i); c === 32 || c === 10 || c === 13 || c === 9; c = text.charCodeAt(++i));
+  return i;
+}
+
+const codes: number[] = [];
+
+function hex(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 32;
+  return l >= 97 && l <= 102 ? l - 87 : -1;
+}
+
+/** The JSON string body `text[start, end)` with its escapes resolved, or undefined if one is invalid. */
+function unescapeJson(text: string, start: number, end: number): string | undefined {
+  codes.length = 0;
+  for (let k = start; k < end; k++) {
+    let c = text.charCodeAt(k);
+    if (c === 92) {
+      c = text.charCodeAt(++k);
+      if (c === 117) {
+        const v =
+          (hex(text.charCodeAt(k + 1)) << 12) |
+          (hex(text.charCodeAt(k + 2)) << 8) |
+          (hex(text.charCodeAt(k + 3)) << 4) |
+          hex(text.charCodeAt(k + 4));
+        if (v < 0) return undefined;
+        c = v;
+        k += 4;
+      } else if (c === 110) c = 10;
+      else if (c === 116) c = 9;
+      else if (c === 114) c = 13;
+      else if (c === 98) c = 8;
+      else if (c === 102) c = 12;
+      else if (c !== 34 && c !== 92 && c !== 47) return undefined;
+    }
+    codes.push(c);
+  }
+  return String.fromCharCode.apply(null, codes);
+}
+
 function vocabToTokens(vocab: Record<string, number>, fileName: string): string[] {
   if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) {
     throw new TokenizerFileError(fileName, undefined, 'expected an object mapping tokens to ids');
@@ -558,11 +682,19 @@ function vocabToTokens(vocab: Record<string, number>, fileName: string): string[
   return tokens;
 }
 
-function vocabIndex(tokens: readonly string[]): Map<string, number> {
-  const index = new Map<string, number>();
-  tokens.forEach((t, id) => {
-    index.set(t, id);
-  });
+function vocabIndex(tokens: readonly (string | undefined)[], fileName: string): TokenIndex {
+  const index = new TokenIndex(tokens);
+  for (let id = 0; id < tokens.length; id++) {
+    if (tokens[id] === undefined) continue;
+    const other = index.add(id);
+    if (other >= 0) {
+      throw new TokenizerFileError(
+        fileName,
+        undefined,
+        `token ${JSON.stringify(tokens[id])} has two ids, ${other} and ${id}`,
+      );
+    }
+  }
   return index;
 }
 
@@ -571,27 +703,47 @@ function splitMerge(line: string): string[] {
   return sp < 0 || line.indexOf(' ', sp + 1) >= 0 ? [line] : [line.slice(0, sp), line.slice(sp + 1)];
 }
 
+function sameChars(x: string, xi: number, y: string, yi: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (x.charCodeAt(xi + k) !== y.charCodeAt(yi + k)) return false;
+  return true;
+}
+
+/** Sets merge `r` to the tokens `line[a0, a1)` and `line[b0, b1)`. */
 function setMerge(
   a: Int32Array,
   b: Int32Array,
   ids: Int32Array,
   r: number,
-  left: string,
-  right: string,
-  index: Map<string, number>,
-  where: () => string,
+  line: string,
+  a0: number,
+  a1: number,
+  b0: number,
+  b1: number,
+  index: TokenIndex,
+  where: string,
   fileName: string,
-  line: number | undefined,
+  lineNo: number | undefined,
 ): void {
-  const ia = index.get(left);
-  const ib = index.get(right);
-  const im = index.get(left + right);
-  if (ia === undefined || ib === undefined || im === undefined) {
-    const missing = ia === undefined ? left : ib === undefined ? right : left + right;
+  const ia = index.find(line, a0, a1);
+  const ib = index.find(line, b0, b1);
+  // Vocabularies usually list merge results in rank order after the 256 bytes (GPT-2: id 256 + rank): try that
+  // id first.
+  const guess = index.tokens[r + 256];
+  const la = a1 - a0;
+  const im =
+    guess !== undefined &&
+    guess.length === la + b1 - b0 &&
+    sameChars(guess, 0, line, a0, la) &&
+    sameChars(guess, la, line, b0, b1 - b0)
+      ? r + 256
+      : index.findJoined(line, a0, a1, b0, b1);
+  if (ia < 0 || ib < 0 || im < 0) {
+    const missing =
+      ia < 0 ? line.slice(a0, a1) : ib < 0 ? line.slice(b0, b1) : line.slice(a0, a1) + line.slice(b0, b1);
     throw new TokenizerFileError(
       fileName,
-      line,
-      `${where()}: token ${JSON.stringify(missing)} is not in the vocabulary`,
+      lineNo,
+      `${where}: token ${JSON.stringify(missing)} is not in the vocabulary`,
     );
   }
   a[r] = ia;
@@ -600,29 +752,45 @@ function setMerge(
 }
 
 /** Parses merges.txt / vocab.bpe: an optional `#version` line, then one `left right` pair per line. */
-function parseMergesTxt(text: string, index: Map<string, number>, fileName: string) {
+function parseMergesTxt(text: string, index: TokenIndex, fileName: string) {
   if (typeof text !== 'string')
     throw new TokenizerFileError(fileName, undefined, 'expected the text of the file');
-  const lines = text.split('\n');
-  let first = 0;
-  if (lines[0]?.startsWith('#version')) first = 1;
-  let last = lines.length;
-  while (last > first && lines[last - 1]!.replace(/\r$/, '') === '') last--;
-  const count = last - first;
+  // Count the lines first, so the arrays are allocated once.
+  let count = 0;
+  for (let k = text.indexOf('\n'); k >= 0; k = text.indexOf('\n', k + 1)) count++;
+  count++;
   const a = new Int32Array(count);
   const b = new Int32Array(count);
   const ids = new Int32Array(count);
-  for (let i = first; i < last; i++) {
-    const line = lines[i]!.endsWith('\r') ? lines[i]!.slice(0, -1) : lines[i]!;
-    const pair = splitMerge(line);
-    if (pair.length !== 2 || pair[0] === '' || pair[1] === '') {
+  let r = 0;
+  let lineNo = 0;
+  let blankAt = 0; // first of a run of blank lines, which only the end of the file may hold
+  for (let s = 0; s <= text.length; ) {
+    let e = text.indexOf('\n', s);
+    if (e < 0) e = text.length;
+    const next = e + 1;
+    lineNo++;
+    if (e > s && text.charCodeAt(e - 1) === 13) e--;
+    if (lineNo === 1 && text.startsWith('#version', s)) {
+      s = next;
+      continue;
+    }
+    if (e === s) {
+      if (blankAt === 0) blankAt = lineNo;
+      s = next;
+      continue;
+    }
+    if (blankAt !== 0) throw new TokenizerFileError(fileName, blankAt, 'empty line');
+    const sp = text.indexOf(' ', s);
+    if (sp < 0 || sp >= e || sp === s || sp + 1 === e || text.lastIndexOf(' ', e - 1) !== sp) {
       throw new TokenizerFileError(
         fileName,
-        i + 1,
-        `expected two tokens separated by one space, got ${JSON.stringify(line)}`,
+        lineNo,
+        `expected two tokens separated by one space, got ${JSON.stringify(text.slice(s, e))}`,
       );
     }
-    setMerge(a, b, ids, i - first, pair[0]!, pair[1]!, index, () => 'merge', fileName, i + 1);
+    setMerge(a, b, ids, r++, text, s, sp, sp + 1, e, index, 'merge', fileName, lineNo);
+    s = next;
   }
-  return { a, b, ids };
+  return { a: a.slice(0, r), b: b.slice(0, r), ids: ids.slice(0, r) };
 }
