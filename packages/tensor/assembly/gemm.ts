@@ -1,0 +1,340 @@
+// Single-precision GEMM for @tsformer/tensor: C = A·B, WebAssembly SIMD (f32x4), BLIS-style.
+//
+// Compiled by `pnpm --filter @tsformer/tensor build:wasm` (assembly/build.mjs) with `--runtime stub`
+// into src/backends/cpu/gemm/generated/gemm-wasm.ts. The module imports only its memory and exports
+// one function, `gemm(params, tid)`; the JavaScript side (src/backends/cpu/gemm/wasm-engine.ts) copies
+// the operands into the memory, writes the parameter block and runs `gemm` on every thread.
+//
+// Loop nest (per batch entry and per thread's range of C):
+//   jc over columns in blocks of NC:                  B block kc×nc, packed once per (jc, pc)
+//     pc over k in blocks of KC:                      the micro-kernel keeps kc steps in registers
+//       pack B[pc:pc+kc, jc:jc+nc] into NR-wide micro-panels
+//       ic over rows in blocks of MC:
+//         pack A[ic:ic+mc, pc:pc+kc] into MR-tall micro-panels   (A block stays in L2)
+//         jr over micro-panels of B:                               (B micro-panel stays in L1)
+//           ir over micro-panels of A: MR×NR micro-kernel, writes (pc = 0) or adds to C
+// Packing reads every transpose variant into the same panel layout, so all four run at the same speed.
+//
+// The micro-kernel is 4×8: eight f32x4 accumulators, two B vectors and four `v128.load32_splat`
+// broadcasts of A per k step. V8 (TurboFan) hoists all loads of a loop iteration before the arithmetic,
+// so the live set is accumulators + loads; 4×8 (8 + 6 + 1 temporary) is the largest tile that fits the
+// 15 allocatable xmm registers without spills (6×8, 4×12 and k-unrolled variants spill and run slower:
+// see BENCHMARKS.md).
+
+// Parameter block layout (i32 slots, written by the JavaScript side).
+const P_M: usize = 0;
+const P_N: usize = 4;
+const P_K: usize = 8;
+const P_A: usize = 12; // byte address of A for batch entry 0
+const P_A_BS: usize = 16; // A batch stride in bytes (0: shared by every batch entry)
+const P_TRANS_A: usize = 20; // 1: A is stored [k, m]
+const P_B: usize = 24;
+const P_B_BS: usize = 28;
+const P_TRANS_B: usize = 32; // 1: B is stored [n, k]
+const P_C: usize = 36; // C is [batch, m, n] contiguous
+const P_MC: usize = 40; // blocking: rows of A per packed block (multiple of MR)
+const P_NC: usize = 44; // columns of B per packed block (multiple of NR)
+const P_KC: usize = 48; // depth per packed block
+const P_PACK: usize = 52; // byte address of thread 0's packing area
+const P_PACK_STRIDE: usize = 56; // bytes between the packing areas of consecutive threads
+const P_RANGES: usize = 64; // per thread: b0, b1, m0, m1, n0, n1, _, _ (32 bytes)
+
+const MR: i32 = 4;
+const NR: i32 = 8;
+
+export function gemm(params: usize, tid: i32): void {
+  const m = load<i32>(params, P_M);
+  const n = load<i32>(params, P_N);
+  const k = load<i32>(params, P_K);
+  const aBase = load<u32>(params, P_A) as usize;
+  const aBs = load<u32>(params, P_A_BS) as usize;
+  const transA = load<i32>(params, P_TRANS_A);
+  const bBase = load<u32>(params, P_B) as usize;
+  const bBs = load<u32>(params, P_B_BS) as usize;
+  const transB = load<i32>(params, P_TRANS_B);
+  const cBase = load<u32>(params, P_C) as usize;
+  const mcMax = load<i32>(params, P_MC);
+  const ncMax = load<i32>(params, P_NC);
+  const kcMax = load<i32>(params, P_KC);
+  const range = params + P_RANGES + ((tid as usize) << 5);
+  const b0 = load<i32>(range, 0);
+  const b1 = load<i32>(range, 4);
+  const m0 = load<i32>(range, 8);
+  const m1 = load<i32>(range, 12);
+  const n0 = load<i32>(range, 16);
+  const n1 = load<i32>(range, 20);
+
+  // Packing area of this thread: A block (mcMax × kcMax), B block (ncMax × kcMax), one C tile.
+  const ap = (load<u32>(params, P_PACK) as usize) + (tid as usize) * (load<u32>(params, P_PACK_STRIDE) as usize);
+  const bp = ap + ((mcMax * kcMax) << 2);
+  const tile = bp + ((ncMax * kcMax) << 2);
+  const ldc = (n as usize) << 2;
+
+  for (let bi = b0; bi < b1; bi++) {
+    const a = aBase + (bi as usize) * aBs;
+    const b = bBase + (bi as usize) * bBs;
+    const c = cBase + (bi as usize) * (m as usize) * ldc;
+    for (let jc = n0; jc < n1; jc += ncMax) {
+      const nc = min(ncMax, n1 - jc);
+      for (let pc = 0; pc < k; pc += kcMax) {
+        const kc = min(kcMax, k - pc);
+        if (transB) packBT(b, k, pc, kc, jc, nc, bp);
+        else packBN(b, n, pc, kc, jc, nc, bp);
+        for (let ic = m0; ic < m1; ic += mcMax) {
+          const mc = min(mcMax, m1 - ic);
+          if (transA) packAT(a, m, pc, kc, ic, mc, ap);
+          else packAN(a, k, pc, kc, ic, mc, ap);
+          macro(ap, bp, mc, nc, kc, c + (ic as usize) * ldc + ((jc as usize) << 2), ldc, pc > 0, tile);
+        }
+      }
+    }
+  }
+}
+
+// C[mc × nc] (+)= packed A block · packed B block.
+function macro(ap: usize, bp: usize, mc: i32, nc: i32, kc: i32, c: usize, ldc: usize, acc: bool, tile: usize): void {
+  const aPanel = (MR * kc) << 2;
+  const bPanel = (NR * kc) << 2;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const nr = min(NR, nc - jr);
+    const bpp = bp + ((jr / NR) as usize) * bPanel;
+    const cj = c + ((jr as usize) << 2);
+    let app = ap;
+    for (let ir = 0; ir < mc; ir += MR) {
+      const mr = min(MR, mc - ir);
+      const cij = cj + (ir as usize) * ldc;
+      if (mr == MR && nr == NR) {
+        kernel(app, bpp, kc, cij, ldc, acc);
+      } else {
+        kernel(app, bpp, kc, tile, NR << 2, false);
+        for (let i = 0; i < mr; i++) {
+          const src = tile + ((i * NR) << 2);
+          const dst = cij + (i as usize) * ldc;
+          for (let j = 0; j < nr; j++) {
+            const off = (j as usize) << 2;
+            const v = load<f32>(src + off);
+            store<f32>(dst + off, acc ? load<f32>(dst + off) + v : v);
+          }
+        }
+      }
+      app += aPanel;
+    }
+  }
+}
+
+// The 4×8 micro-kernel: C tile (+)= sum over kc of (4 A values) ⊗ (8 B values).
+// a: kc groups of MR floats; b: kc groups of NR floats; c: row-major tile with row stride ldc bytes.
+function kernel(a: usize, b: usize, kc: i32, c: usize, ldc: usize, acc: bool): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  let p = kc;
+  while (p > 0) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    const a0 = v128.load32_splat(a);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+    c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    const a1 = v128.load32_splat(a, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+    c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+    const a2 = v128.load32_splat(a, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+    c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+    const a3 = v128.load32_splat(a, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+    c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    a += 16;
+    b += 32;
+    p--;
+  }
+  const c1 = c + ldc;
+  const c2 = c1 + ldc;
+  const c3 = c2 + ldc;
+  if (acc) {
+    c00 = f32x4.add(c00, v128.load(c));
+    c01 = f32x4.add(c01, v128.load(c, 16));
+    c10 = f32x4.add(c10, v128.load(c1));
+    c11 = f32x4.add(c11, v128.load(c1, 16));
+    c20 = f32x4.add(c20, v128.load(c2));
+    c21 = f32x4.add(c21, v128.load(c2, 16));
+    c30 = f32x4.add(c30, v128.load(c3));
+    c31 = f32x4.add(c31, v128.load(c3, 16));
+  }
+  v128.store(c, c00);
+  v128.store(c, c01, 16);
+  v128.store(c1, c10);
+  v128.store(c1, c11, 16);
+  v128.store(c2, c20);
+  v128.store(c2, c21, 16);
+  v128.store(c3, c30);
+  v128.store(c3, c31, 16);
+}
+
+// Pack A[ic:ic+mc, pc:pc+kc] (A row-major [m, k], row stride k) into MR-tall micro-panels:
+// panel r holds, for each p, the MR values A[ic+r*MR .. +MR, pc+p]; rows past mc are zero.
+function packAN(a: usize, k: i32, pc: i32, kc: i32, ic: i32, mc: i32, dst: usize): void {
+  const lda = (k as usize) << 2;
+  for (let ir = 0; ir < mc; ir += MR) {
+    const r0 = a + ((ic + ir) as usize) * lda + ((pc as usize) << 2);
+    if (mc - ir >= MR) {
+      const r1 = r0 + lda;
+      const r2 = r1 + lda;
+      const r3 = r2 + lda;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const off = (p as usize) << 2;
+        const x0 = v128.load(r0 + off);
+        const x1 = v128.load(r1 + off);
+        const x2 = v128.load(r2 + off);
+        const x3 = v128.load(r3 + off);
+        const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
+        const t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+        const t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+        const t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+        v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+        v128.store(dst, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 16);
+        v128.store(dst, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 32);
+        v128.store(dst, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 48);
+        dst += 64;
+      }
+      for (; p < kc; p++) {
+        const off = (p as usize) << 2;
+        store<f32>(dst, load<f32>(r0 + off));
+        store<f32>(dst, load<f32>(r1 + off), 4);
+        store<f32>(dst, load<f32>(r2 + off), 8);
+        store<f32>(dst, load<f32>(r3 + off), 12);
+        dst += 16;
+      }
+    } else {
+      const rows = mc - ir;
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          const v: f32 = r < rows ? load<f32>(r0 + (r as usize) * lda + ((p as usize) << 2)) : 0;
+          store<f32>(dst + ((r as usize) << 2), v);
+        }
+        dst += 16;
+      }
+    }
+  }
+}
+
+// Same panels from A stored transposed ([k, m], row stride m): each k step is 4 contiguous values.
+function packAT(a: usize, m: i32, pc: i32, kc: i32, ic: i32, mc: i32, dst: usize): void {
+  const lda = (m as usize) << 2;
+  for (let ir = 0; ir < mc; ir += MR) {
+    let src = a + (pc as usize) * lda + (((ic + ir) as usize) << 2);
+    if (mc - ir >= MR) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        src += lda;
+        dst += 16;
+      }
+    } else {
+      const rows = mc - ir;
+      for (let p = 0; p < kc; p++) {
+        for (let r = 0; r < MR; r++) {
+          const v: f32 = r < rows ? load<f32>(src + ((r as usize) << 2)) : 0;
+          store<f32>(dst + ((r as usize) << 2), v);
+        }
+        src += lda;
+        dst += 16;
+      }
+    }
+  }
+}
+
+// Pack B[pc:pc+kc, jc:jc+nc] (B row-major [k, n], row stride n) into NR-wide micro-panels:
+// panel j holds, for each p, the NR values B[pc+p, jc+j*NR .. +NR]; columns past nc are zero.
+function packBN(b: usize, n: i32, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
+  const ldb = (n as usize) << 2;
+  for (let jr = 0; jr < nc; jr += NR) {
+    let src = b + (pc as usize) * ldb + (((jc + jr) as usize) << 2);
+    if (nc - jr >= NR) {
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        src += ldb;
+        dst += 32;
+      }
+    } else {
+      const cols = nc - jr;
+      for (let p = 0; p < kc; p++) {
+        for (let j = 0; j < NR; j++) {
+          const v: f32 = j < cols ? load<f32>(src + ((j as usize) << 2)) : 0;
+          store<f32>(dst + ((j as usize) << 2), v);
+        }
+        src += ldb;
+        dst += 32;
+      }
+    }
+  }
+}
+
+// Same panels from B stored transposed ([n, k], row stride k): transpose 4×4 blocks of two row quads.
+function packBT(b: usize, k: i32, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize): void {
+  const ldb = (k as usize) << 2;
+  for (let jr = 0; jr < nc; jr += NR) {
+    const r0 = b + ((jc + jr) as usize) * ldb + ((pc as usize) << 2);
+    if (nc - jr >= NR) {
+      const r1 = r0 + ldb;
+      const r2 = r1 + ldb;
+      const r3 = r2 + ldb;
+      const r4 = r3 + ldb;
+      const r5 = r4 + ldb;
+      const r6 = r5 + ldb;
+      const r7 = r6 + ldb;
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        const off = (p as usize) << 2;
+        let x0 = v128.load(r0 + off);
+        let x1 = v128.load(r1 + off);
+        let x2 = v128.load(r2 + off);
+        let x3 = v128.load(r3 + off);
+        let t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
+        let t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+        let t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+        let t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+        v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5));
+        v128.store(dst, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 32);
+        v128.store(dst, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 64);
+        v128.store(dst, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 96);
+        x0 = v128.load(r4 + off);
+        x1 = v128.load(r5 + off);
+        x2 = v128.load(r6 + off);
+        x3 = v128.load(r7 + off);
+        t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5);
+        t1 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);
+        t2 = i32x4.shuffle(x2, x3, 0, 4, 1, 5);
+        t3 = i32x4.shuffle(x2, x3, 2, 6, 3, 7);
+        v128.store(dst, i32x4.shuffle(t0, t2, 0, 1, 4, 5), 16);
+        v128.store(dst, i32x4.shuffle(t0, t2, 2, 3, 6, 7), 48);
+        v128.store(dst, i32x4.shuffle(t1, t3, 0, 1, 4, 5), 80);
+        v128.store(dst, i32x4.shuffle(t1, t3, 2, 3, 6, 7), 112);
+        dst += 128;
+      }
+      for (; p < kc; p++) {
+        const off = (p as usize) << 2;
+        for (let j = 0; j < NR; j++) {
+          store<f32>(dst + ((j as usize) << 2), load<f32>(r0 + (j as usize) * ldb + off));
+        }
+        dst += 32;
+      }
+    } else {
+      const cols = nc - jr;
+      for (let p = 0; p < kc; p++) {
+        const off = (p as usize) << 2;
+        for (let j = 0; j < NR; j++) {
+          const v: f32 = j < cols ? load<f32>(r0 + (j as usize) * ldb + off) : 0;
+          store<f32>(dst + ((j as usize) << 2), v);
+        }
+        dst += 32;
+      }
+    }
+  }
+}
