@@ -567,28 +567,34 @@ function jsonErrorOffset(text: string): number {
 function scanVocabJson(text: string): string[] | undefined {
   const tokens: string[] = [];
   const n = text.length;
+  let nextEscape = -1;
   let i = skipWs(text, 0);
   if (text.charCodeAt(i) !== 123) return undefined; // {
   i = skipWs(text, i + 1);
   if (text.charCodeAt(i) === 125) return skipWs(text, i + 1) === n ? tokens : undefined;
   for (;;) {
     if (text.charCodeAt(i) !== 34) return undefined; // "
-    let j = i + 1;
-    let escaped = false;
-    for (; j < n; j++) {
-      const c = text.charCodeAt(j);
-      if (c === 34) break;
-      if (c === 92) {
-        escaped = true;
-        j++;
-      } else if (c < 32) return undefined;
+    // The closing quote: found natively, unless a backslash comes first (then walk the escapes).
+    let j = text.indexOf('"', i + 1);
+    if (nextEscape < i) nextEscape = text.indexOf('\\', i);
+    if (nextEscape < 0) nextEscape = n;
+    const escaped = nextEscape < j;
+    if (escaped) {
+      for (j = i + 1; j < n; j++) {
+        const c = text.charCodeAt(j);
+        if (c === 34) break;
+        if (c === 92) j++;
+      }
     }
-    if (j >= n) return undefined;
+    if (j < 0 || j >= n) return undefined;
     let key: string | undefined;
     if (escaped) {
       key = unescapeJson(text, i + 1, j);
       if (key === undefined) return undefined;
-    } else key = text.slice(i + 1, j);
+    } else {
+      key = text.slice(i + 1, j);
+      for (let k = 0; k < key.length; k++) if (key.charCodeAt(k) < 32) return undefined;
+    }
     i = j + 1;
     if (text.charCodeAt(i) === 58) i++;
     else {
