@@ -1,6 +1,16 @@
+export type { CheckpointReport, LoadCheckpointOptions, PretrainedFiles } from './checkpoint.ts';
+export {
+  loadCheckpoint,
+  pythonFloat,
+  readPretrainedFolder,
+  toHfJson,
+  writePretrainedFolder,
+} from './checkpoint.ts';
 export { mergeHeads, splitHeads } from './heads.ts';
 export type { LayerKV } from './kv-cache.ts';
 export { KVCache } from './kv-cache.ts';
+export type { ProblemType } from './losses.ts';
+export { classificationLoss } from './losses.ts';
 export {
   causalAttentionMask,
   causalMask,
