@@ -1,8 +1,14 @@
 // A character-level tokenizer: one id per code point seen in a corpus (nanoGPT's Shakespeare-char), for tiny
 // corpora and tests. Saved as a Hugging Face tokenizer.json (a BPE model without merges and the Fuse decoder), so
 // Hugging Face tokenizers loads it too.
-import { parseJsonDoc, type TokenizerJson } from './byte-level-bpe.ts';
-import { checkIds, checkText, type Tokenizer, TokenizerFileError } from './tokenizer.ts';
+import {
+  checkIds,
+  checkText,
+  parseJsonDoc,
+  type Tokenizer,
+  TokenizerFileError,
+  type TokenizerJson,
+} from './tokenizer.ts';
 
 export interface CharTokenizerOptions {
   /** A token for characters outside the vocabulary; without one, encode throws on them. */

@@ -1,6 +1,6 @@
 export type { TrainOptions, WordPieceTrainOptions } from './bpe-trainer.ts';
 export { trainByteLevelBpe, trainWordPiece } from './bpe-trainer.ts';
-export type { ByteLevelBpeOptions, TokenizerJson } from './byte-level-bpe.ts';
+export type { ByteLevelBpeOptions } from './byte-level-bpe.ts';
 export { ByteLevelBpeTokenizer } from './byte-level-bpe.ts';
 export type { CharTokenizerOptions } from './char.ts';
 export { CharTokenizer } from './char.ts';
@@ -11,6 +11,7 @@ export type {
   ModelInputs,
   SpecialTokenPolicy,
   Tokenizer,
+  TokenizerJson,
   TokenSpans,
   TruncationStrategy,
 } from './tokenizer.ts';

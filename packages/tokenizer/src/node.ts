@@ -2,8 +2,9 @@
 // so it also runs in browsers; this file is the only one that touches the file system.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ByteLevelBpeTokenizer, parseJsonDoc } from './byte-level-bpe.ts';
+import { ByteLevelBpeTokenizer } from './byte-level-bpe.ts';
 import { CharTokenizer } from './char.ts';
+import { parseJsonDoc } from './tokenizer.ts';
 import { type WordPieceOptions, WordPieceTokenizer } from './wordpiece.ts';
 
 export type AnyTokenizer = ByteLevelBpeTokenizer | WordPieceTokenizer | CharTokenizer;

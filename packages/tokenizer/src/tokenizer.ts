@@ -279,3 +279,87 @@ export function splitSpecial(
   }
   onText(pos, text.length);
 }
+
+/** A Hugging Face tokenizer.json document, as far as this package reads and writes it. */
+// biome-ignore lint/suspicious/noExplicitAny: free-form JSON document
+export type TokenizerJson = Record<string, any>;
+
+export function parseJsonDoc(json: string | TokenizerJson, fileName: string): TokenizerJson {
+  if (typeof json !== 'string') return json;
+  try {
+    return JSON.parse(json);
+  } catch (e) {
+    throw new TokenizerFileError(fileName, lineOfJsonError(json, e), (e as Error).message);
+  }
+}
+
+/** The 1-based line of a JSON.parse error: where V8 says ("position N"), else where a syntax scan stops. */
+export function lineOfJsonError(text: string, e: unknown): number | undefined {
+  const msg = (e as Error).message ?? '';
+  const line = /line (\d+)/.exec(msg);
+  if (line) return Number(line[1]);
+  const pos = /position (\d+)/.exec(msg);
+  const at = pos ? Number(pos[1]) : jsonErrorOffset(text);
+  let n = 1;
+  const end = Math.min(at, text.length);
+  for (let i = 0; i < end; i++) if (text.charCodeAt(i) === 10) n++;
+  return n;
+}
+
+/** Offset of the first JSON syntax error in `text` (a small recursive-descent scan, used only on errors). */
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      ws();
+      if (text[i] === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (c === '{') {
+          ws();
+          if (text[i] !== '"') fail();
+          value();
+          ws();
+          if (text[i] !== ':') fail();
+          i++;
+        }
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === close) {
+          i++;
+          return;
+        } else fail();
+      }
+    }
+    if (c === '"') {
+      i++;
+      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      if (i >= text.length) fail();
+      i++;
+      return;
+    }
+    const m = /^(?:-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i, i + 64));
+    if (!m) fail();
+    i += m![0].length;
+  };
+  try {
+    value();
+    ws();
+    return i;
+  } catch (at) {
+    return at as number;
+  }
+}

@@ -3,7 +3,6 @@
 //
 // Speed: the text is cut into raw words (runs between white space, punctuation and CJK characters) without
 // normalizing it; each distinct raw word is normalized and split once, and its ids and offsets are cached.
-import { parseJsonDoc, type TokenizerJson } from './byte-level-bpe.ts';
 import { type BertNormalizerOptions, normalizeWord } from './normalize.ts';
 import {
   assembleInputs,
@@ -13,10 +12,12 @@ import {
   type ModelInputOptions,
   type ModelInputs,
   padBatch,
+  parseJsonDoc,
   splitSpecial,
   type Template,
   type Tokenizer,
   TokenizerFileError,
+  type TokenizerJson,
   type TokenSpans,
 } from './tokenizer.ts';
 import { BERT_CONTROL, BERT_PUNCTUATION, CJK, charFlags, SPACE } from './unicode.ts';
