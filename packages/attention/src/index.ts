@@ -24,3 +24,4 @@ export type { MultiHeadAttentionInput, MultiHeadAttentionOptions } from './multi
 export { MultiHeadAttention } from './multi-head.ts';
 export type { AttentionOptions } from './sdpa.ts';
 export { scaledDotProductAttention, scaledDotProductAttentionWithWeights } from './sdpa.ts';
+export { activation } from './activations.ts';

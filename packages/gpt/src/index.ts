@@ -1,5 +1,5 @@
 export type { CheckpointReport, PretrainedFiles } from '@tsformer/attention';
-export { KVCache } from '@tsformer/attention';
+export { activation, KVCache } from '@tsformer/attention';
 export type { GPT2ConfigInit } from './config.ts';
 export {
   countParameters,
@@ -33,7 +33,6 @@ export type {
   ModelInitOptions,
 } from './modeling-gpt2.ts';
 export {
-  activation,
   Conv1D,
   causalLmLoss,
   GPT2Attention,

@@ -3,6 +3,7 @@
 // on purpose, and the naming lint is off for this file.
 
 import {
+  activation,
   type AttentionOptions,
   causalAttentionMask,
   classificationLoss,
@@ -52,29 +53,6 @@ export interface ModelInitOptions {
   generator?: Generator;
   /** false skips the random initialisation (weights come from a checkpoint next) */
   init?: boolean;
-}
-
-/** The activation named by `activation_function`. */
-export function activation(name: string): (x: Tensor) => Tensor {
-  switch (name) {
-    case 'gelu_new':
-    case 'gelu_pytorch_tanh':
-    case 'gelu_fast':
-      return geluNew;
-    case 'gelu':
-      return gelu;
-    case 'relu':
-      return relu;
-    case 'tanh':
-      return tanh;
-    case 'silu':
-    case 'swish':
-      return (x) => mul(x, sigmoid(x));
-    case 'quick_gelu':
-      return (x) => mul(x, sigmoid(mul(x, 1.702)));
-    default:
-      throw new Error(`GPT-2: unknown activation_function ${JSON.stringify(name)}`);
-  }
 }
 
 /** GPT-2's Conv1D: a linear layer with the weight stored [in, out], y = x·W + b (HF `pytorch_utils.Conv1D`). */
