@@ -21,14 +21,14 @@ const COMMON = [
   '--shrinkLevel', '0',
   '--noAssert',
   '--use', 'abort=',
-  '--enable', 'simd',
+  '--enable', 'simd,threads', // threads: the atomic task counter (valid on unshared memory too)
   '--importMemory',
   '--initialMemory', '1',
 ];
 // 65536 pages = 4 GiB: the most a wasm32 memory can address. A shared memory needs a maximum; the
 // engine picks its own (possibly smaller) maximum when it creates the memory.
 const VARIANTS = {
-  shared: [...COMMON, '--enable', 'threads', '--sharedMemory', '--maximumMemory', '65536'],
+  shared: [...COMMON, '--sharedMemory', '--maximumMemory', '65536'],
   single: COMMON,
 };
 

@@ -5,7 +5,7 @@
 // one function, `gemm(params, tid)`; the JavaScript side (src/backends/cpu/gemm/wasm-engine.ts) copies
 // the operands into the memory, writes the parameter block and runs `gemm` on every thread.
 //
-// Loop nest (per batch entry and per thread's range of C):
+// Loop nest (static mode; the dynamic mode runs the same inner loops on row-block tasks):
 //   jc over columns in blocks of NC:                  B block kc×nc, packed once per (jc, pc)
 //     pc over k in blocks of KC:                      the micro-kernel keeps kc steps in registers
 //       pack B[pc:pc+kc, jc:jc+nc] into NR-wide micro-panels
@@ -32,17 +32,77 @@ const P_B: usize = 24;
 const P_B_BS: usize = 28;
 const P_TRANS_B: usize = 32; // 1: B is stored [n, k]
 const P_C: usize = 36; // C is [batch, m, n] contiguous
-const P_MC: usize = 40; // blocking: rows of A per packed block (multiple of MR)
-const P_NC: usize = 44; // columns of B per packed block (multiple of NR)
+const P_MC: usize = 40; // rows of A per packed block and per task (multiple of MR)
+const P_NC: usize = 44; // columns of B per packed block, static mode (multiple of NR)
 const P_KC: usize = 48; // depth per packed block
 const P_PACK: usize = 52; // byte address of thread 0's packing area
 const P_PACK_STRIDE: usize = 56; // bytes between the packing areas of consecutive threads
-const P_RANGES: usize = 64; // per thread: b0, b1, m0, m1, n0, n1, _, _ (32 bytes)
+const P_MODE: usize = 60; // 0: threads take row-block tasks from P_NEXT; 1: static ranges
+const P_BATCH: usize = 64;
+const P_NEXT: usize = 68; // next row-block task (atomic counter, dynamic mode)
+const P_RANGES: usize = 128; // static mode, per thread: b0, b1, m0, m1, n0, n1, _, _ (32 bytes)
 
 const MR: i32 = 4;
 const NR: i32 = 8;
 
+// Runs thread `tid`'s share of the product described by the parameter block.
+//
+// Dynamic mode (rows): the tasks are (batch entry, block of mc rows), taken in order from an atomic
+// counter, so a thread slowed down by other work on its core simply takes fewer. A thread packs the
+// whole of B for a batch entry (every k block, all n columns) the first time it takes a task of that
+// entry. Static mode (columns, for products with few rows): each thread has its own range of C.
 export function gemm(params: usize, tid: i32): void {
+  const pack = (load<u32>(params, P_PACK) as usize) + (tid as usize) * (load<u32>(params, P_PACK_STRIDE) as usize);
+  if (load<i32>(params, P_MODE) == 0) dynamicRows(params, pack);
+  else staticRange(params, params + P_RANGES + ((tid as usize) << 5), pack);
+}
+
+function dynamicRows(params: usize, pack: usize): void {
+  const m = load<i32>(params, P_M);
+  const n = load<i32>(params, P_N);
+  const k = load<i32>(params, P_K);
+  const transA = load<i32>(params, P_TRANS_A);
+  const transB = load<i32>(params, P_TRANS_B);
+  const mcMax = load<i32>(params, P_MC);
+  const kcMax = load<i32>(params, P_KC);
+  const batch = load<i32>(params, P_BATCH);
+  const nPad = (n + NR - 1) & ~(NR - 1);
+  // Packing area: A block (mcMax × kcMax), all of B (k × nPad), one C tile.
+  const ap = pack;
+  const bp = ap + ((mcMax * kcMax) << 2);
+  const tile = bp + ((k * nPad) << 2);
+  const ldc = (n as usize) << 2;
+  const blocks = (m + mcMax - 1) / mcMax;
+  const tasks = batch * blocks;
+  let packed = -1;
+  for (;;) {
+    const t = atomic.add<i32>(params + P_NEXT, 1);
+    if (t >= tasks) break;
+    const bi = t / blocks;
+    const ic = (t - bi * blocks) * mcMax;
+    const mc = min(mcMax, m - ic);
+    const a = (load<u32>(params, P_A) as usize) + (bi as usize) * (load<u32>(params, P_A_BS) as usize);
+    const b = (load<u32>(params, P_B) as usize) + (bi as usize) * (load<u32>(params, P_B_BS) as usize);
+    const c = (load<u32>(params, P_C) as usize) + (bi as usize) * (m as usize) * ldc;
+    if (bi != packed && (packed < 0 || load<u32>(params, P_B_BS) != 0)) {
+      for (let pc = 0; pc < k; pc += kcMax) {
+        const kc = min(kcMax, k - pc);
+        const dst = bp + ((pc * nPad) << 2);
+        if (transB) packBT(b, k, pc, kc, 0, n, dst);
+        else packBN(b, n, pc, kc, 0, n, dst);
+      }
+    }
+    packed = bi;
+    for (let pc = 0; pc < k; pc += kcMax) {
+      const kc = min(kcMax, k - pc);
+      if (transA) packAT(a, m, pc, kc, ic, mc, ap);
+      else packAN(a, k, pc, kc, ic, mc, ap);
+      macro(ap, bp + ((pc * nPad) << 2), mc, n, kc, c + (ic as usize) * ldc, ldc, pc > 0, tile);
+    }
+  }
+}
+
+function staticRange(params: usize, range: usize, pack: usize): void {
   const m = load<i32>(params, P_M);
   const n = load<i32>(params, P_N);
   const k = load<i32>(params, P_K);
@@ -56,7 +116,6 @@ export function gemm(params: usize, tid: i32): void {
   const mcMax = load<i32>(params, P_MC);
   const ncMax = load<i32>(params, P_NC);
   const kcMax = load<i32>(params, P_KC);
-  const range = params + P_RANGES + ((tid as usize) << 5);
   const b0 = load<i32>(range, 0);
   const b1 = load<i32>(range, 4);
   const m0 = load<i32>(range, 8);
@@ -64,8 +123,8 @@ export function gemm(params: usize, tid: i32): void {
   const n0 = load<i32>(range, 16);
   const n1 = load<i32>(range, 20);
 
-  // Packing area of this thread: A block (mcMax × kcMax), B block (ncMax × kcMax), one C tile.
-  const ap = (load<u32>(params, P_PACK) as usize) + (tid as usize) * (load<u32>(params, P_PACK_STRIDE) as usize);
+  // Packing area: A block (mcMax × kcMax), B block (ncMax × kcMax), one C tile.
+  const ap = pack;
   const bp = ap + ((mcMax * kcMax) << 2);
   const tile = bp + ((ncMax * kcMax) << 2);
   const ldc = (n as usize) << 2;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUT, renderGemmWasmModule } from '../../../../assembly/build.mjs';
 import { createGemmEngine, type GemmArgs, type GemmEngine, gemmJs } from './index.ts';
-import { partition, WasmGemmEngine } from './wasm-engine.ts';
+import { partitionColumns, WasmGemmEngine } from './wasm-engine.ts';
 
 function rng(seed: number): () => number {
   // mulberry32, values in [-1, 1)
@@ -214,16 +214,28 @@ describe('threads', () => {
     ).toThrow();
   });
 
-  it('partition covers C exactly once', () => {
+  it('splits products with few rows by columns', async () => {
+    const engine = new WasmGemmEngine({ threads: 2, parallelThreshold: 0 });
+    await engine.ready;
+    for (const t of TRANSPOSES) {
+      check(makeArgs({ batch: 1, m: 3, n: 1001, k: 37, transA: t[0], transB: t[1] }, 31), (g) =>
+        engine.gemm(g),
+      );
+      check(makeArgs({ batch: 2, m: 5, n: 77, k: 9, transA: t[0], transB: t[1], layout: 'b0' }, 32), (g) =>
+        engine.gemm(g),
+      );
+    }
+    engine.dispose();
+  });
+
+  it('partitionColumns covers C exactly once', () => {
     for (const [batch, m, n, threads] of [
-      [1, 4096, 1536, 2],
-      [48, 256, 256, 2],
-      [3, 100, 50, 2],
       [1, 3, 1000, 4],
-      [5, 7, 9, 3],
+      [2, 5, 77, 2],
+      [1, 1, 9, 3],
     ] as const) {
       const seen = new Uint8Array(batch * m * n);
-      for (const [b0, b1, m0, m1, n0, n1] of partition(batch, m, n, threads)) {
+      for (const [b0, b1, m0, m1, n0, n1] of partitionColumns(batch, m, n, threads)) {
         for (let e = b0; e < b1; e++)
           for (let i = m0; i < m1; i++) for (let j = n0; j < n1; j++) seen[(e * m + i) * n + j]!++;
       }

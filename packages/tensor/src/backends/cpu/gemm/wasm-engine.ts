@@ -8,7 +8,7 @@ const CTRL = 1024; // Int32 slots shared with the workers (see worker source)
 const PENDING = CTRL / 4; // workers still running the current job
 const JOB = PENDING + 8; // JOB + tid: 1 = run the job in the parameter block, -1 = quit, 0 = idle
 const PARAMS = 2048; // parameter block read by `gemm` (layout in assembly/gemm.ts)
-const P_RANGES = 64;
+const P_RANGES = 128;
 const HEAP = 65536;
 const PAGE = 65536;
 
@@ -277,19 +277,25 @@ export class WasmGemmEngine implements GemmEngine {
       args.out.fill(0, args.outOffset, args.outOffset + batch * m * n);
       return;
     }
-    // Thread count and each thread's range of C.
-    const work = batch * m * n * k;
-    const threads = this.poolUp && work >= this.parallelThreshold ? this.threads : 1;
-    const ranges = partition(batch, m, n, threads);
-    const nt = ranges.length;
-
-    // Blocking: k in equal blocks no deeper than kc; nc no wider than a thread's column range.
+    // Threads, and how C is split across them: row-block tasks taken dynamically (mode 0), or, for
+    // products with too few rows, a static range of columns per thread (mode 1).
+    let nt = this.poolUp && batch * m * n * k >= this.parallelThreshold ? this.threads : 1;
     const kBlocks = Math.ceil(k / this.blocking.kc);
     const kc = Math.ceil(k / kBlocks);
-    let widest = 0;
-    for (const r of ranges) widest = Math.max(widest, r[5] - r[4]);
-    const nc = Math.min(this.blocking.nc, align(widest, NR));
-    const mc = this.blocking.mc;
+    // Rows per task: the A block, smaller when needed to give every thread a few tasks.
+    const mc = Math.min(
+      this.blocking.mc,
+      Math.max(16, align(Math.ceil(m / Math.ceil((4 * nt) / batch)), MR)),
+    );
+    let ranges: Range[] = [];
+    if (nt > 1 && batch * Math.ceil(m / mc) < 2 * nt) {
+      if (n >= 16 * nt) ranges = partitionColumns(batch, m, n, nt);
+      else nt = 1;
+    }
+    const mode = ranges.length > 0 ? 1 : 0;
+    if (mode === 1) nt = ranges.length;
+    const nPad = align(n, NR);
+    const nc = Math.min(this.blocking.nc, nPad);
 
     // Layout: A copies, B copies, C, then one packing area per thread.
     const aCopies = args.aBatchStride === 0 ? 1 : batch;
@@ -298,7 +304,7 @@ export class WasmGemmEngine implements GemmEngine {
     const bAddr = align(aAddr + aCopies * m * k * 4, 64);
     const cAddr = align(bAddr + bCopies * k * n * 4, 64);
     const packAddr = align(cAddr + batch * m * n * 4, 64);
-    const packStride = align((mc * kc + nc * kc + MR * NR) * 4, 64);
+    const packStride = align((mc * kc + (mode === 0 ? k * nPad : nc * kc) + MR * NR) * 4, 64);
     this.ensure(packAddr + nt * packStride);
 
     const f32 = this.f32;
@@ -328,7 +334,10 @@ export class WasmGemmEngine implements GemmEngine {
     p[q + 12] = kc;
     p[q + 13] = packAddr;
     p[q + 14] = packStride;
-    for (let t = 0; t < nt; t++) p.set(ranges[t]!, q + P_RANGES / 4 + t * 8);
+    p[q + 15] = mode;
+    p[q + 16] = batch;
+    p[q + 17] = 0; // next task
+    for (let t = 0; t < ranges.length; t++) p.set(ranges[t]!, q + P_RANGES / 4 + t * 8);
 
     if (nt === 1) {
       this.run(PARAMS, 0);
@@ -353,25 +362,10 @@ export class WasmGemmEngine implements GemmEngine {
 
 type Range = [b0: number, b1: number, m0: number, m1: number, n0: number, n1: number];
 
-/**
- * Splits C across threads: whole batch entries when there are enough of them, else rows (in multiples
- * of the micro-kernel's 4), else columns (multiples of 8). Returns only non-empty ranges.
- */
-export function partition(batch: number, m: number, n: number, threads: number): Range[] {
+/** Splits C's columns across threads in multiples of the micro-kernel's 8; returns the non-empty ranges. */
+export function partitionColumns(batch: number, m: number, n: number, threads: number): Range[] {
   const ranges: Range[] = [];
-  if (threads <= 1) return [[0, batch, 0, m, 0, n]];
-  if (batch >= threads && (batch % threads === 0 || batch >= 4 * threads)) {
-    for (let t = 0; t < threads; t++) {
-      const b0 = Math.floor((t * batch) / threads);
-      const b1 = Math.floor(((t + 1) * batch) / threads);
-      if (b1 > b0) ranges.push([b0, b1, 0, m, 0, n]);
-    }
-  } else if (m >= threads * 4 * MR || m >= n) {
-    const rows = align(Math.ceil(m / threads), MR);
-    for (let m0 = 0; m0 < m; m0 += rows) ranges.push([0, batch, m0, Math.min(m, m0 + rows), 0, n]);
-  } else {
-    const cols = align(Math.ceil(n / threads), NR);
-    for (let n0 = 0; n0 < n; n0 += cols) ranges.push([0, batch, 0, m, n0, Math.min(n, n0 + cols)]);
-  }
+  const cols = align(Math.ceil(n / threads), NR);
+  for (let n0 = 0; n0 < n; n0 += cols) ranges.push([0, batch, 0, m, n0, Math.min(n, n0 + cols)]);
   return ranges;
 }

@@ -1,0 +1,136 @@
+// Matrix-product GFLOP/s: the tsformer GEMM engine (WebAssembly SIMD, all cores and one), TF.js's wasm
+// backend (tf.matMul, threads as it gives them in Node) and a plain JS loop (gemmJs), on the same inputs
+// in the same process, after the same warm-up.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { createGemmEngine, type GemmArgs, type GemmEngine, gemmJs } from '../src/backends/cpu/gemm/index.ts';
+import { type BenchResult, type BenchSection, round, timeMedian } from './harness.ts';
+
+interface Shape {
+  name: string;
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+function shapes(): Shape[] {
+  const list: Shape[] = [];
+  const add = (batch: number, m: number, n: number, k: number, transA = false, transB = false): void => {
+    const t = (transA ? 'T' : 'N') + (transB ? 'T' : 'N');
+    const dims = batch > 1 ? `${batch}x[${m}x${k}]x[${k}x${n}]` : `${m}x${k}x${n}`;
+    list.push({ name: `matmul ${dims} ${t}`, batch, m, n, k, transA, transB });
+  };
+  for (const s of [256, 512, 1024]) add(1, s, s, s);
+  for (const [ta, tb] of [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ] as const)
+    add(1, 4096, 1536, 384, ta, tb);
+  add(48, 256, 256, 64); // attention scores: [48, 256, 64] · [48, 64, 256]
+  return list;
+}
+
+function random(length: number, seed: number): Float32Array {
+  const x = new Float32Array(length);
+  let s = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = s / 2 ** 31 - 1;
+  }
+  return x;
+}
+
+export const matmulBench: BenchSection = async (log) => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const tfThreads = getThreadsCount();
+  const engine = createGemmEngine();
+  const single = createGemmEngine({ threads: 1 });
+  await Promise.all([engine.ready, single.ready]);
+
+  const results: BenchResult[] = [];
+  log(
+    `${'matmul (GFLOP/s)'.padEnd(34)}${`tsformer×${engine.threads}`.padStart(12)}${'tsformer×1'.padStart(12)}` +
+      `${`tfjs-wasm×${tfThreads}`.padStart(13)}${'js'.padStart(8)}${'vs tfjs'.padStart(9)}${'vs js'.padStart(8)}`,
+  );
+  for (const s of shapes()) {
+    const flop = 2 * s.batch * s.m * s.n * s.k;
+    const big = flop > 1e9;
+    const a = random(s.batch * s.m * s.k, 1);
+    const b = random(s.batch * s.k * s.n, 2);
+    const args: GemmArgs = {
+      batch: s.batch,
+      m: s.m,
+      n: s.n,
+      k: s.k,
+      a,
+      aOffset: 0,
+      aBatchStride: s.batch > 1 ? s.m * s.k : 0,
+      transA: s.transA,
+      b,
+      bOffset: 0,
+      bBatchStride: s.batch > 1 ? s.k * s.n : 0,
+      transB: s.transB,
+      out: new Float32Array(s.batch * s.m * s.n),
+      outOffset: 0,
+    };
+    const gflops = (ms: number): number => flop / ms / 1e6;
+    const ours = (e: GemmEngine): number => gflops(timeMedian(() => e.gemm(args), { warmup: 3, runs: 9 }));
+    const tsformer = ours(engine);
+    const tsformer1 = ours(single);
+
+    const lead = s.batch > 1 ? [s.batch] : [];
+    const ta = tf.tensor(a, [...lead, ...(s.transA ? [s.k, s.m] : [s.m, s.k])]);
+    const tb = tf.tensor(b, [...lead, ...(s.transB ? [s.n, s.k] : [s.k, s.n])]);
+    const tfjs = gflops(
+      timeMedian(
+        () => {
+          const c = tf.matMul(ta, tb, s.transA, s.transB);
+          c.dataSync();
+          c.dispose();
+        },
+        { warmup: 1, runs: 5, budgetMs: 3000 },
+      ),
+    );
+    tf.dispose([ta, tb]);
+    // The plain loop: one timed run for the big shapes.
+    const js = gflops(timeMedian(() => gemmJs(args), big ? { warmup: 0, runs: 1 } : { warmup: 1, runs: 3 }));
+
+    results.push(
+      {
+        name: s.name,
+        impl: 'tsformer',
+        backend: 'cpu',
+        threads: engine.threads,
+        unit: 'GFLOP/s',
+        value: round(tsformer),
+      },
+      {
+        name: s.name,
+        impl: 'tsformer',
+        backend: 'cpu',
+        threads: 1,
+        unit: 'GFLOP/s',
+        value: round(tsformer1),
+      },
+      { name: s.name, impl: 'tfjs-wasm', threads: tfThreads, unit: 'GFLOP/s', value: round(tfjs) },
+      { name: s.name, impl: 'js', threads: 1, unit: 'GFLOP/s', value: round(js) },
+      { name: s.name, impl: 'tsformer/tfjs-wasm', unit: 'ratio', value: round(tsformer / tfjs) },
+      { name: s.name, impl: 'tsformer/js', unit: 'ratio', value: round(tsformer / js) },
+    );
+    log(
+      `${s.name.padEnd(34)}${tsformer.toFixed(1).padStart(12)}${tsformer1.toFixed(1).padStart(12)}` +
+        `${tfjs.toFixed(1).padStart(13)}${js.toFixed(2).padStart(8)}${(tsformer / tfjs).toFixed(1).padStart(8)}×` +
+        `${(tsformer / js).toFixed(0).padStart(7)}×`,
+    );
+  }
+  engine.dispose();
+  single.dispose();
+  return results;
+};
