@@ -1,3 +1,4 @@
+export { activation } from './activations.ts';
 export type { CheckpointReport, LoadCheckpointOptions, PretrainedFiles } from './checkpoint.ts';
 export {
   loadCheckpoint,
@@ -24,4 +25,3 @@ export type { MultiHeadAttentionInput, MultiHeadAttentionOptions } from './multi
 export { MultiHeadAttention } from './multi-head.ts';
 export type { AttentionOptions } from './sdpa.ts';
 export { scaledDotProductAttention, scaledDotProductAttentionWithWeights } from './sdpa.ts';
-export { activation } from './activations.ts';

@@ -3,8 +3,8 @@
 // on purpose, and the naming lint is off for this file.
 
 import {
-  activation,
   type AttentionOptions,
+  activation,
   causalAttentionMask,
   classificationLoss,
   KVCache,
@@ -19,19 +19,13 @@ import {
   crossEntropy,
   full,
   Generator,
-  gelu,
-  geluNew,
   indexSelect,
   matmul,
-  mul,
   narrow,
   permute,
-  relu,
   reshape,
-  sigmoid,
   split,
   type Tensor,
-  tanh,
   tensor,
   zeros,
 } from '@tsformer/tensor';
