@@ -40,6 +40,7 @@ const P_PACK_STRIDE: usize = 56; // bytes between the packing areas of consecuti
 const P_MODE: usize = 60; // 0: threads take row-block tasks from P_NEXT; 1: static ranges
 const P_BATCH: usize = 64;
 const P_NEXT: usize = 68; // next row-block task (atomic counter, dynamic mode)
+const P_DONE: usize = 72; // byte address of one i32 per task, set to 1 when the task's rows of C are written
 const P_RANGES: usize = 128; // static mode, per thread: b0, b1, m0, m1, n0, n1, _, _ (32 bytes)
 
 const MR: i32 = 4;
@@ -52,54 +53,61 @@ const NR: i32 = 8;
 // whole of B for a batch entry (every k block, all n columns) the first time it takes a task of that
 // entry. Static mode (columns, for products with few rows): each thread has its own range of C.
 export function gemm(params: usize, tid: i32): void {
-  const pack = (load<u32>(params, P_PACK) as usize) + (tid as usize) * (load<u32>(params, P_PACK_STRIDE) as usize);
-  if (load<i32>(params, P_MODE) == 0) dynamicRows(params, pack);
-  else staticRange(params, params + P_RANGES + ((tid as usize) << 5), pack);
+  if (load<i32>(params, P_MODE) == 0) {
+    while (gemmTask(params, tid) >= 0);
+  } else {
+    const pack = (load<u32>(params, P_PACK) as usize) + (tid as usize) * (load<u32>(params, P_PACK_STRIDE) as usize);
+    staticRange(params, params + P_RANGES + ((tid as usize) << 5), pack + 64);
+  }
 }
 
-function dynamicRows(params: usize, pack: usize): void {
+// Dynamic mode: takes the next task and runs it; returns its index, or -1 when none is left. (The
+// calling thread runs tasks one at a time so that it can copy finished rows of C out in between.)
+// The first 64 bytes of a thread's packing area hold its state: the batch entry whose B is packed
+// there (-1 at the start of a job; written by the JavaScript side).
+export function gemmTask(params: usize, tid: i32): i32 {
   const m = load<i32>(params, P_M);
   const n = load<i32>(params, P_N);
   const k = load<i32>(params, P_K);
-  const transA = load<i32>(params, P_TRANS_A);
-  const transB = load<i32>(params, P_TRANS_B);
   const mcMax = load<i32>(params, P_MC);
   const kcMax = load<i32>(params, P_KC);
-  const batch = load<i32>(params, P_BATCH);
+  const blocks = (m + mcMax - 1) / mcMax;
+  const t = atomic.add<i32>(params + P_NEXT, 1);
+  if (t >= load<i32>(params, P_BATCH) * blocks) return -1;
+  const transA = load<i32>(params, P_TRANS_A);
+  const transB = load<i32>(params, P_TRANS_B);
   const nPad = (n + NR - 1) & ~(NR - 1);
-  // Packing area: A block (mcMax × kcMax), all of B (k × nPad), one C tile.
-  const ap = pack;
+  // Packing area: state, A block (mcMax × kcMax), all of B (k × nPad), one C tile.
+  const state = (load<u32>(params, P_PACK) as usize) + (tid as usize) * (load<u32>(params, P_PACK_STRIDE) as usize);
+  const ap = state + 64;
   const bp = ap + ((mcMax * kcMax) << 2);
   const tile = bp + ((k * nPad) << 2);
   const ldc = (n as usize) << 2;
-  const blocks = (m + mcMax - 1) / mcMax;
-  const tasks = batch * blocks;
-  let packed = -1;
-  for (;;) {
-    const t = atomic.add<i32>(params + P_NEXT, 1);
-    if (t >= tasks) break;
-    const bi = t / blocks;
-    const ic = (t - bi * blocks) * mcMax;
-    const mc = min(mcMax, m - ic);
-    const a = (load<u32>(params, P_A) as usize) + (bi as usize) * (load<u32>(params, P_A_BS) as usize);
-    const b = (load<u32>(params, P_B) as usize) + (bi as usize) * (load<u32>(params, P_B_BS) as usize);
-    const c = (load<u32>(params, P_C) as usize) + (bi as usize) * (m as usize) * ldc;
-    if (bi != packed && (packed < 0 || load<u32>(params, P_B_BS) != 0)) {
-      for (let pc = 0; pc < k; pc += kcMax) {
-        const kc = min(kcMax, k - pc);
-        const dst = bp + ((pc * nPad) << 2);
-        if (transB) packBT(b, k, pc, kc, 0, n, dst);
-        else packBN(b, n, pc, kc, 0, n, dst);
-      }
-    }
-    packed = bi;
+  const bi = t / blocks;
+  const ic = (t - bi * blocks) * mcMax;
+  const mc = min(mcMax, m - ic);
+  const a = (load<u32>(params, P_A) as usize) + (bi as usize) * (load<u32>(params, P_A_BS) as usize);
+  const bBs = load<u32>(params, P_B_BS) as usize;
+  const b = (load<u32>(params, P_B) as usize) + (bi as usize) * bBs;
+  const c = (load<u32>(params, P_C) as usize) + (bi as usize) * (m as usize) * ldc;
+  const packed = load<i32>(state);
+  if (packed < 0 || (packed != bi && bBs != 0)) {
     for (let pc = 0; pc < k; pc += kcMax) {
       const kc = min(kcMax, k - pc);
-      if (transA) packAT(a, m, pc, kc, ic, mc, ap);
-      else packAN(a, k, pc, kc, ic, mc, ap);
-      macro(ap, bp + ((pc * nPad) << 2), mc, n, kc, c + (ic as usize) * ldc, ldc, pc > 0, tile);
+      const dst = bp + ((pc * nPad) << 2);
+      if (transB) packBT(b, k, pc, kc, 0, n, dst);
+      else packBN(b, n, pc, kc, 0, n, dst);
     }
+    store<i32>(state, bi);
   }
+  for (let pc = 0; pc < k; pc += kcMax) {
+    const kc = min(kcMax, k - pc);
+    if (transA) packAT(a, m, pc, kc, ic, mc, ap);
+    else packAN(a, k, pc, kc, ic, mc, ap);
+    macro(ap, bp + ((pc * nPad) << 2), mc, n, kc, c + (ic as usize) * ldc, ldc, pc > 0, tile);
+  }
+  atomic.store<i32>((load<u32>(params, P_DONE) as usize) + ((t as usize) << 2), 1);
+  return t;
 }
 
 function staticRange(params: usize, range: usize, pack: usize): void {

@@ -1,11 +1,11 @@
 // Tuning sweep for the GEMM engine's blocking (not part of `pnpm bench`):
-//   npx tsx --conditions=@tsformer/source bench/tune.ts [threads] [mc,nc,kc ...]
+//   npx tsx --conditions=@tsformer/source bench/tune.ts [threads] [aBlock,nc,kc ...]
 import { WasmGemmEngine } from '../src/backends/cpu/gemm/wasm-engine.ts';
 import { timeMedian } from './harness.ts';
 
 const threads = Number(process.argv[2] ?? 2);
 const configs = process.argv.slice(3).map((s) => s.split(',').map(Number) as [number, number, number]);
-if (configs.length === 0) configs.push([96, 2048, 384]);
+if (configs.length === 0) configs.push([96 * 384, 2048, 384]);
 const cases: [number, number, number, number, boolean, boolean][] = [
   [1, 4096, 1536, 384, false, false],
   [1, 4096, 1536, 384, false, true],
@@ -14,8 +14,8 @@ const cases: [number, number, number, number, boolean, boolean][] = [
   [1, 1024, 1024, 1024, false, false],
   [48, 256, 256, 64, false, false],
 ];
-for (const [mc, nc, kc] of configs) {
-  const engine = new WasmGemmEngine({ threads, blocking: { mc, nc, kc } });
+for (const [aBlock, nc, kc] of configs) {
+  const engine = new WasmGemmEngine({ threads, blocking: { aBlock, nc, kc } });
   await engine.ready;
   const row: string[] = [];
   for (const [batch, m, n, k, transA, transB] of cases) {
@@ -41,6 +41,6 @@ for (const [mc, nc, kc] of configs) {
     const ms = timeMedian(() => engine.gemm(args), { warmup: 3, runs: 9 });
     row.push(((2 * batch * m * n * k) / ms / 1e6).toFixed(1));
   }
-  console.log(`mc=${mc} nc=${nc} kc=${kc} threads=${threads}: ${row.join('  ')}`);
+  console.log(`aBlock=${aBlock} nc=${nc} kc=${kc} threads=${threads}: ${row.join('  ')}`);
   engine.dispose();
 }

@@ -127,7 +127,7 @@ const engines: [string, () => GemmEngine][] = [
   ['wasm, 2 threads', () => new WasmGemmEngine({ threads: 2, parallelThreshold: 0 })],
   [
     'wasm, 3 threads, small blocks',
-    () => new WasmGemmEngine({ threads: 3, parallelThreshold: 0, blocking: { mc: 8, nc: 16, kc: 5 } }),
+    () => new WasmGemmEngine({ threads: 3, parallelThreshold: 0, blocking: { aBlock: 40, nc: 16, kc: 5 } }),
   ],
 ];
 

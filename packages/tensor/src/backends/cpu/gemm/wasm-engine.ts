@@ -19,15 +19,18 @@ const NR = 8;
 
 /** Cache blocking of the packed panels (see assembly/gemm.ts); exposed for the benchmark's tuning runs. */
 export interface GemmBlocking {
-  /** Rows of A per packed block (rounded to a multiple of 4); the block is mc × kc floats, meant for L2. */
-  mc: number;
+  /**
+   * Floats in a packed A block (mc × kc, meant for L2): mc = aBlock / kc rows (a multiple of 4), so short
+   * products get tall blocks (fewer tasks, fewer repacks of B) and deep ones short blocks.
+   */
+  aBlock: number;
   /** Columns of B per packed block (rounded to a multiple of 8). */
   nc: number;
   /** Most depth per packed block; k is split into equal blocks no deeper than this. */
   kc: number;
 }
 
-export const DEFAULT_BLOCKING: GemmBlocking = { mc: 96, nc: 2048, kc: 384 };
+export const DEFAULT_BLOCKING: GemmBlocking = { aBlock: 96 * 384, nc: 2048, kc: 384 };
 
 /** Products with fewer multiply-adds than this run on the calling thread (dispatch costs more). */
 export const PARALLEL_THRESHOLD: number = 1 << 18;
@@ -160,6 +163,7 @@ export class WasmGemmEngine implements GemmEngine {
   private readonly parallelThreshold: number;
   private memory: WebAssembly.Memory;
   private run: (params: number, tid: number) => void;
+  private runTask: (params: number, tid: number) => number;
   private f32: Float32Array;
   private i32: Int32Array;
   private workers: WorkerLike[] = [];
@@ -170,7 +174,7 @@ export class WasmGemmEngine implements GemmEngine {
   constructor(options: WasmGemmOptions) {
     const blocking = { ...DEFAULT_BLOCKING, ...options.blocking };
     this.blocking = {
-      mc: Math.max(MR, align(blocking.mc, MR)),
+      aBlock: Math.max(MR, Math.floor(blocking.aBlock)),
       nc: Math.max(NR, align(blocking.nc, NR)),
       kc: Math.max(1, Math.floor(blocking.kc)),
     };
@@ -183,6 +187,7 @@ export class WasmGemmEngine implements GemmEngine {
     this.memory = memory ?? new WebAssembly.Memory({ initial: 16 });
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
     this.run = instance.exports.gemm as (params: number, tid: number) => void;
+    this.runTask = instance.exports.gemmTask as (params: number, tid: number) => number;
     this.f32 = new Float32Array(this.memory.buffer);
     this.i32 = new Int32Array(this.memory.buffer);
     this.threads = threads;
@@ -284,7 +289,7 @@ export class WasmGemmEngine implements GemmEngine {
     const kc = Math.ceil(k / kBlocks);
     // Rows per task: the A block, smaller when needed to give every thread a few tasks.
     const mc = Math.min(
-      this.blocking.mc,
+      Math.max(MR, Math.floor(this.blocking.aBlock / kc / MR) * MR),
       Math.max(16, align(Math.ceil(m / Math.ceil((4 * nt) / batch)), MR)),
     );
     let ranges: Range[] = [];
@@ -297,14 +302,18 @@ export class WasmGemmEngine implements GemmEngine {
     const nPad = align(n, NR);
     const nc = Math.min(this.blocking.nc, nPad);
 
-    // Layout: A copies, B copies, C, then one packing area per thread.
+    // Layout: A copies, B copies, C, task flags, then one packing area per thread (64 bytes of state
+    // first; see assembly/gemm.ts).
+    const blocks = Math.ceil(m / mc);
+    const tasks = mode === 0 ? batch * blocks : 0;
     const aCopies = args.aBatchStride === 0 ? 1 : batch;
     const bCopies = args.bBatchStride === 0 ? 1 : batch;
     const aAddr = HEAP;
     const bAddr = align(aAddr + aCopies * m * k * 4, 64);
     const cAddr = align(bAddr + bCopies * k * n * 4, 64);
-    const packAddr = align(cAddr + batch * m * n * 4, 64);
-    const packStride = align((mc * kc + (mode === 0 ? k * nPad : nc * kc) + MR * NR) * 4, 64);
+    const doneAddr = align(cAddr + batch * m * n * 4, 64);
+    const packAddr = align(doneAddr + tasks * 4, 64);
+    const packStride = align(64 + (mc * kc + (mode === 0 ? k * nPad : nc * kc) + MR * NR) * 4, 64);
     this.ensure(packAddr + nt * packStride);
 
     const f32 = this.f32;
@@ -337,26 +346,59 @@ export class WasmGemmEngine implements GemmEngine {
     p[q + 15] = mode;
     p[q + 16] = batch;
     p[q + 17] = 0; // next task
+    p[q + 18] = doneAddr;
     for (let t = 0; t < ranges.length; t++) p.set(ranges[t]!, q + P_RANGES / 4 + t * 8);
+    p.fill(0, doneAddr / 4, doneAddr / 4 + tasks);
+    for (let t = 0; t < nt; t++) p[(packAddr + t * packStride) / 4] = -1; // no B packed yet
 
-    if (nt === 1) {
-      this.run(PARAMS, 0);
-    } else {
+    if (nt > 1) {
       // Each worker has its own job slot, so a worker can never see a job twice or one not meant for it.
       Atomics.store(p, PENDING, nt - 1);
       for (let tid = 1; tid < nt; tid++) {
         Atomics.store(p, JOB + tid, 1);
         Atomics.notify(p, JOB + tid);
       }
+    }
+    const out = args.out;
+    const c0 = cAddr / 4;
+    if (mode === 1) {
       this.run(PARAMS, 0);
-      for (let i = 0; Atomics.load(p, PENDING) !== 0; i++) {
-        if (i > 1 << 14) {
-          const left = Atomics.load(p, PENDING);
-          if (left !== 0) Atomics.wait(p, PENDING, left);
-        }
+      this.join(nt, () => {});
+      out.set(f32.subarray(c0, c0 + batch * m * n), args.outOffset);
+      return;
+    }
+    // Dynamic mode: the calling thread runs one task at a time and, in between and while it waits for
+    // the workers, copies out every finished prefix of tasks (tasks are contiguous rows of C, in order),
+    // so most of the copy overlaps the workers' computing and reads rows still in cache.
+    const done = doneAddr / 4;
+    let copied = 0;
+    const copyOut = (): void => {
+      let t = copied;
+      while (t < tasks && Atomics.load(p, done + t) !== 0) t++;
+      if (t === copied) return;
+      const rowOf = (task: number): number =>
+        Math.floor(task / blocks) * m + Math.min(m, (task % blocks) * mc);
+      const from = rowOf(copied) * n;
+      const to = (t === tasks ? batch * m : rowOf(t - 1) + Math.min(mc, m - ((t - 1) % blocks) * mc)) * n;
+      out.set(f32.subarray(c0 + from, c0 + to), args.outOffset + from);
+      copied = t;
+    };
+    while (this.runTask(PARAMS, 0) >= 0) copyOut();
+    this.join(nt, copyOut);
+    copyOut();
+  }
+
+  /** Waits until the workers of the current job are done, calling `poll` while it spins. */
+  private join(nt: number, poll: () => void): void {
+    if (nt === 1) return;
+    const p = this.i32;
+    for (let i = 0; Atomics.load(p, PENDING) !== 0; i++) {
+      poll();
+      if (i > 1 << 14) {
+        const left = Atomics.load(p, PENDING);
+        if (left !== 0) Atomics.wait(p, PENDING, left, 1);
       }
     }
-    args.out.set(f32.subarray(cAddr / 4, cAddr / 4 + batch * m * n), args.outOffset);
   }
 }
 
