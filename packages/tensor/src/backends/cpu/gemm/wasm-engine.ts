@@ -6,11 +6,14 @@ import type { GemmArgs, GemmEngine } from './types.ts';
 // operands, the result and the per-thread packing areas follow from HEAP.
 const CTRL = 1024; // Int32 slots shared with the workers (see worker source)
 const PENDING = CTRL / 4; // workers still running the current job
-const JOB = PENDING + 8; // JOB + tid: 1 = run the job in the parameter block, -1 = quit, 0 = idle
+const JOB = PENDING + 8; // JOB + tid: 1 = job posted, 2 = claimed by the worker, 0 = idle, -1 = quit
 const PARAMS = 2048; // parameter block read by `gemm` (layout in assembly/gemm.ts)
 const P_RANGES = 128;
 const HEAP = 65536;
 const PAGE = 65536;
+// Polls of its job slot a worker makes before it sleeps in Atomics.wait (about 0.1 ms): products often
+// come back to back, and waking a sleeping thread costs tens of microseconds.
+const SPIN = 1 << 16;
 
 /** Most threads the parameter block has room for. */
 export const MAX_THREADS = 64;
@@ -55,11 +58,12 @@ function start(d, post) {
   post('ready');
   for (;;) {
     // Spin briefly (back-to-back products), then sleep until the caller sets this worker's job slot.
-    for (let i = 0; i < ${1 << 12} && Atomics.load(ctrl, slot) === 0; i++);
+    for (let i = 0; i < ${SPIN} && Atomics.load(ctrl, slot) === 0; i++);
     Atomics.wait(ctrl, slot, 0);
     const job = Atomics.load(ctrl, slot);
     if (job < 0) return;
-    if (job === 0) continue;
+    // Claim the job (1 -> 2); the caller may have taken it back (1 -> 0) and run this share itself.
+    if (job !== 1 || Atomics.compareExchange(ctrl, slot, 1, 2) !== 1) continue;
     gemm(${PARAMS}, d.tid);
     Atomics.store(ctrl, slot, 0);
     if (Atomics.sub(ctrl, ${PENDING}, 1) === 1) Atomics.notify(ctrl, ${PENDING});
@@ -363,6 +367,8 @@ export class WasmGemmEngine implements GemmEngine {
     const c0 = cAddr / 4;
     if (mode === 1) {
       this.run(PARAMS, 0);
+      // A worker that has not woken up yet (busy core, slow wake-up) has its range run here instead.
+      for (let tid = 1; tid < nt; tid++) if (this.reclaim(tid)) this.run(PARAMS, tid);
       this.join(nt, () => {});
       out.set(f32.subarray(c0, c0 + batch * m * n), args.outOffset);
       return;
@@ -384,8 +390,17 @@ export class WasmGemmEngine implements GemmEngine {
       copied = t;
     };
     while (this.runTask(PARAMS, 0) >= 0) copyOut();
+    // Every task is taken: a worker that has not woken up yet has nothing left to do.
+    for (let tid = 1; tid < nt; tid++) this.reclaim(tid);
     this.join(nt, copyOut);
     copyOut();
+  }
+
+  /** Takes back worker `tid`'s share of the current job if it has not claimed it yet. */
+  private reclaim(tid: number): boolean {
+    if (Atomics.compareExchange(this.i32, JOB + tid, 1, 0) !== 1) return false;
+    Atomics.sub(this.i32, PENDING, 1);
+    return true;
   }
 
   /** Waits until the workers of the current job are done, calling `poll` while it spins. */
