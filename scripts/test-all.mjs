@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+// Every suite these machines can run, in one command: lint, typecheck, build, the quick vitest suites, the slow
+// ones (SLOW=1), and the packed-package check. Ends with one line `N passed, N failed`, counting each vitest
+// test and each check. Exits non-zero if anything failed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const out = join(root, '.test-results');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const failures = [];
+
+function step(name, cmd, args, env = {}) {
+  const started = Date.now();
+  console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  console.log(`=== ${name}: exit ${r.status} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return r.status === 0;
+}
+
+function check(name, cmd, args) {
+  if (step(name, cmd, args)) passed++;
+  else {
+    failed++;
+    failures.push(name);
+  }
+}
+
+function vitest(name, file, env = {}) {
+  const ok = step(name, 'pnpm', ['exec', 'vitest', 'run', '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile=${file}`], env);
+  if (!existsSync(file)) {
+    failed++;
+    failures.push(`${name} (no report)`);
+    return;
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  skipped += report.numPendingTests + report.numTodoTests;
+  for (const suite of report.testResults) {
+    for (const t of suite.assertionResults) if (t.status === 'failed') failures.push(`${name}: ${t.fullName}`);
+    if (suite.status === 'failed' && suite.assertionResults.length === 0) {
+      failed++;
+      failures.push(`${name}: ${suite.name} (${suite.message?.split('\n')[0]})`);
+    }
+  }
+  if (!ok && report.numFailedTests === 0 && report.numFailedTestSuites === 0) {
+    failed++;
+    failures.push(`${name} exited non-zero`);
+  }
+}
+
+check('lint', 'pnpm', ['-s', 'lint']);
+check('typecheck', 'pnpm', ['-s', 'typecheck']);
+check('build', 'pnpm', ['-s', 'build']);
+vitest('tests', join(out, 'quick.json'));
+vitest('slow tests', join(out, 'slow.json'), { SLOW: '1' });
+check('packed packages', 'node', ['scripts/check-packed.mjs']);
+
+if (failures.length > 0) {
+  console.log('\nFailed:');
+  for (const f of failures) console.log(`  - ${f}`);
+}
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);
