@@ -33,7 +33,20 @@ function check(name, cmd, args) {
 }
 
 function vitest(name, file, env = {}) {
-  const ok = step(name, 'pnpm', ['exec', 'vitest', 'run', '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile=${file}`], env);
+  const ok = step(
+    name,
+    'pnpm',
+    [
+      'exec',
+      'vitest',
+      'run',
+      '--passWithNoTests',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile=${file}`,
+    ],
+    env,
+  );
   if (!existsSync(file)) {
     failed++;
     failures.push(`${name} (no report)`);
@@ -44,7 +57,8 @@ function vitest(name, file, env = {}) {
   failed += report.numFailedTests;
   skipped += report.numPendingTests + report.numTodoTests;
   for (const suite of report.testResults) {
-    for (const t of suite.assertionResults) if (t.status === 'failed') failures.push(`${name}: ${t.fullName}`);
+    for (const t of suite.assertionResults)
+      if (t.status === 'failed') failures.push(`${name}: ${t.fullName}`);
     if (suite.status === 'failed' && suite.assertionResults.length === 0) {
       failed++;
       failures.push(`${name}: ${suite.name} (${suite.message?.split('\n')[0]})`);
