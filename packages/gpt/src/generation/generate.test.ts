@@ -172,6 +172,22 @@ describe('generate', () => {
     await expect(generate(model, [], {})).rejects.toThrow(/empty/);
   });
 
+  it('pads with an id inside the vocabulary when the pad / EOS id is outside it (HF default 50256)', async () => {
+    const small = new GPT2LMHeadModel(
+      new GPT2Config({ nLayer: 1, nHead: 2, nEmbd: 16, nPositions: 32, vocabSize: 40 }),
+    );
+    const r = await generate(
+      small,
+      [
+        [1, 2],
+        [3, 4, 5],
+      ],
+      { maxNewTokens: 3 },
+    );
+    expect(r.newTokens.map((t) => t.length)).toEqual([3, 3]);
+    expect(r.sequences[0]!.slice(0, 2)).toEqual([1, 2]);
+  });
+
   it('restores training mode afterwards', async () => {
     const m = new GPT2LMHeadModel(config, { seed: 1 });
     expect(m.training).toBe(true);

@@ -190,6 +190,8 @@ async function* steps(
   const eosIds = new Set(eos === null ? [] : typeof eos === 'number' ? [eos] : eos);
   const stopIds = new Set(options.stopTokens ?? []);
   const padId = options.padTokenId ?? config.padTokenId ?? (eosIds.size > 0 ? [...eosIds][0]! : 0);
+  // what the model is fed at padded and finished positions (masked or ignored): an id its table has
+  const fillId = padId >= 0 && padId < config.vocabSize ? padId : 0;
   const temperature = options.temperature ?? 1;
   const sampling: SamplingOptions = {
     doSample:
@@ -212,7 +214,7 @@ async function* steps(
   } else if (new Set(rows.map((r) => r.length)).size > 1) {
     const len = Math.max(...rows.map((r) => r.length));
     mask = rows.map((r) => [...new Array<number>(len - r.length).fill(0), ...r.map(() => 1)]);
-    rows = rows.map((r) => [...new Array<number>(len - r.length).fill(padId), ...r]);
+    rows = rows.map((r) => [...new Array<number>(len - r.length).fill(fillId), ...r]);
   }
   if (!rows[0]?.length) throw new Error('generate: the prompt is empty');
   if (mask?.every((r) => r.every((x) => x === 1))) mask = null;
@@ -263,7 +265,7 @@ async function* steps(
           finishReasons[i] = eosIds.has(id) ? 'eos' : 'stop';
         }
       }
-      rows = rows.map((r, i) => [...r, tokens[i]!]);
+      rows = rows.map((r, i) => [...r, finished[i] && newTokens[i]!.length <= step ? fillId : tokens[i]!]);
       if (mask) mask = mask.map((r) => [...r, 1]);
       options.onToken?.(tokens, step);
       yield tokens;
