@@ -15,18 +15,20 @@ import {
 import {
   add,
   arange,
+  argmax,
   concat,
   crossEntropy,
   full,
   Generator,
   indexSelect,
   matmul,
+  mul,
   narrow,
+  ne,
   permute,
   reshape,
   split,
   type Tensor,
-  tensor,
   zeros,
 } from '@tsformer/tensor';
 import { Dropout, Embedding, LayerNorm, Linear, Module, normal_, parameter } from '@tsformer/tensor/nn';
@@ -399,16 +401,15 @@ export class GPT2ForSequenceClassification extends Module {
     if (pad === null && b !== 1) {
       throw new Error('GPT2ForSequenceClassification: batches of more than one need config.padTokenId');
     }
-    // the last index whose token is not padding (0 when a row is all padding), as transformers does
-    const ids = input.inputIds.dataSync();
-    const rows = new Int32Array(b);
-    for (let i = 0; i < b; i++) {
-      let last = 0;
-      if (pad === null) last = t - 1;
-      else for (let j = 0; j < t; j++) if (ids[i * t + j] !== pad) last = j;
-      rows[i] = i * t + last;
-    }
-    const pooled = indexSelect(reshape(out.lastHiddenState, [b * t, c]), tensor(rows, [b])); // [B·T,C] → [B,C]
+    // the last index whose token is not padding (0 when a row is all padding), as transformers does:
+    // argmax(arange(T) · (ids != pad)), computed on the backend (no read-back)
+    const positions = reshape(arange(t), [1, t]); // [1,T]
+    const last =
+      pad === null
+        ? full([b], t - 1, { dtype: 'int32' })
+        : argmax(mul(positions, ne(input.inputIds, pad)), -1); // [B,T] → [B]
+    const rows = add(mul(arange(b), t), last); // flat row of each sequence's last token
+    const pooled = indexSelect(reshape(out.lastHiddenState, [b * t, c]), rows); // [B·T,C] → [B,C]
     const logits = this.score.forward(pooled); // [B,C] → [B,L]
     const result: GPT2ForSequenceClassificationOutput = { ...out, logits };
     if (input.labels) {
