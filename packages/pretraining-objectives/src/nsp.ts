@@ -1,0 +1,175 @@
+import type { Generator } from '@tsformer/tensor';
+import { randomIndex } from './random.ts';
+
+/** Next-sentence labels in Hugging Face's convention: 0 = B follows A, 1 = B is a random sentence. */
+export const IS_NEXT = 0;
+export const NOT_NEXT = 1;
+
+/** A sentence pair for next-sentence prediction, as token ids without special tokens. */
+export interface NspPair {
+  a: number[];
+  b: number[];
+  /** 0 = IsNext, 1 = NotNext */
+  label: 0 | 1;
+}
+
+/** documents → sentences (or any units: paragraphs, lines) → token ids */
+export type Documents = readonly (readonly (readonly number[])[])[];
+
+export interface NspOptions {
+  rng: Generator;
+  /** probability of a random B (default 0.5) */
+  randomProb?: number;
+  /**
+   * 'sentence' (default): A is one sentence and B the next one. 'segment': A and B are runs of consecutive
+   * sentences that together fill about `maxTokens`, cut at a random sentence boundary (Google's BERT data).
+   */
+  mode?: 'sentence' | 'segment';
+  /** the token budget of A + B (without special tokens) in 'segment' mode (default 125) */
+  maxTokens?: number;
+}
+
+function checkDocuments(documents: Documents): void {
+  const usable = documents.filter((d) => d.length > 0).length;
+  if (usable < 2) {
+    throw new Error(
+      `nspPairs: negatives come from another document, so at least 2 non-empty documents are needed, got ${usable}`,
+    );
+  }
+}
+
+/** A random sentence from a random document other than `notDoc`. */
+function randomSentence(
+  documents: Documents,
+  notDoc: number,
+  u1: number,
+  u2: number,
+  rng: Generator,
+): number[] {
+  let d = randomIndex(u1, documents.length);
+  for (let tries = 0; (d === notDoc || documents[d]!.length === 0) && tries < 100; tries++) {
+    d = rng.randint(documents.length);
+  }
+  if (d === notDoc || documents[d]!.length === 0)
+    d = documents.findIndex((x, i) => i !== notDoc && x.length > 0);
+  const doc = documents[d]!;
+  return [...doc[randomIndex(u2, doc.length)]!];
+}
+
+/**
+ * One pass of NSP pairs over `documents`. 'sentence' mode: for every sentence that has a next one in its
+ * document, A = that sentence and, with probability 1 − randomProb, B = the next sentence (label 0, IsNext),
+ * otherwise a random sentence of another document (label 1). 'segment' mode: documents are cut into chunks of
+ * about `maxTokens`, each split at a random sentence boundary into A and B (or A and a random run from another
+ * document). Pairs come in document order; shuffle them or use `sampleNspPairs` for fresh random batches.
+ */
+export function nspPairs(documents: Documents, options: NspOptions): NspPair[] {
+  checkDocuments(documents);
+  const rng = options.rng;
+  const pRandom = options.randomProb ?? 0.5;
+  const out: NspPair[] = [];
+  if ((options.mode ?? 'sentence') === 'sentence') {
+    documents.forEach((doc, d) => {
+      if (doc.length < 2) return;
+      const u = rng.uniform(3 * (doc.length - 1));
+      for (let i = 0; i + 1 < doc.length; i++) {
+        const a = [...doc[i]!];
+        if (u[3 * i]! >= pRandom) out.push({ a, b: [...doc[i + 1]!], label: IS_NEXT });
+        else
+          out.push({
+            a,
+            b: randomSentence(documents, d, u[3 * i + 1]!, u[3 * i + 2]!, rng),
+            label: NOT_NEXT,
+          });
+      }
+    });
+    return out;
+  }
+  const budget = options.maxTokens ?? 125;
+  documents.forEach((doc, d) => {
+    let chunk: (readonly number[])[] = [];
+    let length = 0;
+    for (let i = 0; i < doc.length; i++) {
+      chunk.push(doc[i]!);
+      length += doc[i]!.length;
+      if (i === doc.length - 1 || length >= budget) {
+        if (chunk.length >= 2 || (chunk.length === 1 && i < doc.length - 1)) {
+          const u = rng.uniform(4);
+          const cut = chunk.length >= 2 ? 1 + randomIndex(u[0]!, chunk.length - 1) : 1;
+          const a = chunk.slice(0, cut).flat();
+          if (chunk.length === 1 || u[1]! < pRandom) {
+            const b: number[] = [];
+            let other = d;
+            while (other === d || documents[other]!.length === 0) other = rng.randint(documents.length);
+            const od = documents[other]!;
+            for (let j = randomIndex(u[2]!, od.length); j < od.length && b.length < budget - a.length; j++) {
+              b.push(...od[j]!);
+            }
+            out.push({ a, b, label: NOT_NEXT });
+          } else out.push({ a, b: chunk.slice(cut).flat(), label: IS_NEXT });
+        }
+        chunk = [];
+        length = 0;
+      }
+    }
+  });
+  return out;
+}
+
+/**
+ * `count` fresh 'sentence'-mode pairs: each A is a sentence drawn uniformly among those that have a next one,
+ * then B as in `nspPairs`. Cheap enough to call for every batch, so the negatives differ from batch to batch.
+ */
+export function sampleNspPairs(
+  documents: Documents,
+  count: number,
+  options: Omit<NspOptions, 'mode' | 'maxTokens'>,
+): NspPair[] {
+  checkDocuments(documents);
+  const index = pairIndex(documents);
+  if (index.length === 0) throw new Error('sampleNspPairs: no document has two sentences');
+  const rng = options.rng;
+  const pRandom = options.randomProb ?? 0.5;
+  const u = rng.uniform(4 * count);
+  const out: NspPair[] = [];
+  for (let k = 0; k < count; k++) {
+    const [d, i] = index[randomIndex(u[4 * k]!, index.length)]!;
+    const doc = documents[d]!;
+    const a = [...doc[i]!];
+    if (u[4 * k + 1]! >= pRandom) out.push({ a, b: [...doc[i + 1]!], label: IS_NEXT });
+    else out.push({ a, b: randomSentence(documents, d, u[4 * k + 2]!, u[4 * k + 3]!, rng), label: NOT_NEXT });
+  }
+  return out;
+}
+
+const indexCache = new WeakMap<Documents, [number, number][]>();
+
+/** (document, sentence) of every sentence that has a next one. */
+function pairIndex(documents: Documents): [number, number][] {
+  const cached = indexCache.get(documents);
+  if (cached) return cached;
+  const index: [number, number][] = [];
+  documents.forEach((doc, d) => {
+    for (let i = 0; i + 1 < doc.length; i++) index.push([d, i]);
+  });
+  indexCache.set(documents, index);
+  return index;
+}
+
+/**
+ * Cuts a pair to at most `maxTokens` tokens in all, removing one token at a time from the end of the longer
+ * side (Hugging Face's and Google's longest-first). Returns new arrays.
+ */
+export function truncatePair(
+  a: readonly number[],
+  b: readonly number[],
+  maxTokens: number,
+): [number[], number[]] {
+  let na = a.length;
+  let nb = b.length;
+  while (na + nb > maxTokens) {
+    if (na > nb) na--;
+    else nb--;
+  }
+  return [a.slice(0, na), b.slice(0, nb)];
+}

@@ -1,0 +1,42 @@
+import { Generator, randn, tensor } from '@tsformer/tensor';
+import { Linear } from '@tsformer/tensor/nn';
+import { AdamW } from '@tsformer/tensor/optim';
+import { describe, expect, it } from 'vitest';
+import { causalLmLoss } from './losses.ts';
+import { trainStep } from './train-step.ts';
+
+describe('trainStep', () => {
+  it('lowers the loss of a tiny classifier and reports the gradient norm', () => {
+    const model = new Linear(4, 3, { generator: new Generator(0) });
+    const x = randn([8, 4], { generator: new Generator(1) });
+    const y = tensor(new Int32Array([0, 1, 2, 0, 1, 2, 0, 1]), [1, 8]);
+    const optimizer = new AdamW(model.parameters(), { lr: 0.05 });
+    const lossFn = (m: Linear, batch: { x: typeof x }) =>
+      causalLmLoss(m.forward(batch.x).reshape([1, 8, 3]), y);
+    const first = trainStep({ model, lossFn, optimizer, batch: { x }, gradClip: 1 });
+    let last = first;
+    for (let i = 0; i < 30; i++) last = trainStep({ model, lossFn, optimizer, batch: { x }, gradClip: 1 });
+    expect(first.finite).toBe(true);
+    expect(first.gradNorm).toBeGreaterThan(0);
+    expect(last.loss).toBeLessThan(first.loss * 0.8);
+  });
+
+  it('makes no update on a NaN loss', () => {
+    const model = new Linear(2, 2, { generator: new Generator(0) });
+    const before = Array.from(model.weight.dataSync());
+    const optimizer = new AdamW(model.parameters(), { lr: 0.1 });
+    const r = trainStep({
+      model,
+      lossFn: (m) => ({
+        loss: m.forward(tensor(new Float32Array([Number.NaN, 1]), [1, 2])).sum(),
+        extra: tensor(new Float32Array([2]), []),
+      }),
+      optimizer,
+      batch: null,
+    });
+    expect(r.finite).toBe(false);
+    expect(Number.isNaN(r.loss)).toBe(true);
+    expect(r.parts.extra).toBe(2);
+    expect(Array.from(model.weight.dataSync())).toEqual(before);
+  });
+});
