@@ -11,9 +11,10 @@ const PARAMS = 2048; // parameter block read by `gemm` (layout in assembly/gemm.
 const P_RANGES = 128;
 const HEAP = 65536;
 const PAGE = 65536;
-// Polls of its job slot a worker makes before it sleeps in Atomics.wait (about 0.1 ms): products often
-// come back to back, and waking a sleeping thread costs tens of microseconds.
-const SPIN = 1 << 16;
+// Milliseconds a worker polls its job slot before it sleeps in Atomics.wait: products come back to back
+// in a training step, and waking a sleeping thread costs tens of microseconds (and the woken worker may
+// first be scheduled on the caller's core, stalling the caller).
+const SPIN_MS = 1;
 
 /** Most threads the parameter block has room for. */
 export const MAX_THREADS = 64;
@@ -36,7 +37,7 @@ export interface GemmBlocking {
 export const DEFAULT_BLOCKING: GemmBlocking = { aBlock: 96 * 384, nc: 2048, kc: 384 };
 
 /** Products with fewer multiply-adds than this run on the calling thread (dispatch costs more). */
-export const PARALLEL_THRESHOLD: number = 1 << 18;
+export const PARALLEL_THRESHOLD: number = 1 << 20;
 
 export interface WasmGemmOptions {
   /** Threads including the calling one; 1 creates no workers. */
@@ -58,7 +59,12 @@ function start(d, post) {
   post('ready');
   for (;;) {
     // Spin briefly (back-to-back products), then sleep until the caller sets this worker's job slot.
-    for (let i = 0; i < ${SPIN} && Atomics.load(ctrl, slot) === 0; i++);
+    const until = performance.now() + ${SPIN_MS};
+    while (Atomics.load(ctrl, slot) === 0) {
+      let i = 0;
+      while (i < 256 && Atomics.load(ctrl, slot) === 0) i++;
+      if (i === 256 && performance.now() > until) break;
+    }
     Atomics.wait(ctrl, slot, 0);
     const job = Atomics.load(ctrl, slot);
     if (job < 0) return;
