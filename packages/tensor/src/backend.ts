@@ -109,4 +109,58 @@ export interface Backend {
   cast(x: Storage, from: DType, to: DType, size: number): Storage;
   /** Optional: releases workers and memory. */
   dispose?(): void;
+
+  /**
+   * Optional fused kernels. Each op that has one uses it when the backend provides it and otherwise composes
+   * the primitives above, with the same result up to float32 rounding, so a new backend can start without them.
+   */
+  fused?: FusedKernels;
+}
+
+/** Fused forward/backward kernels for the ops that dominate a training step. All float32, row-major. */
+export interface FusedKernels {
+  /** softmax (or log-softmax) over the last axis of x viewed as [rows, cols] */
+  softmax(x: Storage, rows: number, cols: number, log: boolean): Storage;
+  /** dx from y = softmax(x) (or log-softmax) and dy */
+  softmaxBackward(y: Storage, dy: Storage, rows: number, cols: number, log: boolean): Storage;
+  /** y = (x − mean)·rstd·w + b over the last axis; also returns mean and rstd per row for the backward */
+  layerNorm(
+    x: Storage,
+    weight: Storage | null,
+    bias: Storage | null,
+    rows: number,
+    cols: number,
+    eps: number,
+  ): { y: Storage; mean: Storage; rstd: Storage };
+  layerNormBackward(
+    dy: Storage,
+    x: Storage,
+    weight: Storage | null,
+    mean: Storage,
+    rstd: Storage,
+    rows: number,
+    cols: number,
+  ): { dx: Storage; dWeight: Storage; dBias: Storage };
+  /** GELU: 'erf' = exact, 'tanh' = GPT-2's gelu_new */
+  gelu(kind: 'erf' | 'tanh', x: Storage, size: number): Storage;
+  geluBackward(kind: 'erf' | 'tanh', x: Storage, dy: Storage, size: number): Storage;
+  /**
+   * out[i] = u[i] ≥ p ? x[i]/(1−p) : 0 with u the Philox uniform stream of (seed, offset): the same call on dy
+   * is the backward, so no mask is stored.
+   */
+  dropout(x: Storage, size: number, p: number, seed: number, offset: number): Storage;
+  /** One AdamW step in place on p, m, v (torch.optim.AdamW's arithmetic). */
+  adamw(p: Storage, grad: Storage, m: Storage, v: Storage, size: number, h: AdamWHyper): void;
+}
+
+export interface AdamWHyper {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1 − beta1^step */
+  biasCorrection1: number;
+  /** sqrt(1 − beta2^step) */
+  biasCorrection2Sqrt: number;
 }

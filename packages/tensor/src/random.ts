@@ -9,32 +9,35 @@ const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
 const W1 = 0xbb67ae85;
 
-/** High 32 bits of the 64-bit product of two uint32. */
-function mulhi(a: number, b: number): number {
-  const aLo = a & 0xffff;
-  const aHi = a >>> 16;
-  const bLo = b & 0xffff;
-  const bHi = b >>> 16;
-  const t = aLo * bLo;
-  const m1 = aHi * bLo;
-  const m2 = aLo * bHi;
-  const carry = ((m1 & 0xffff) + (m2 & 0xffff) + (t >>> 16)) >>> 16;
-  return (aHi * bHi + (m1 >>> 16) + (m2 >>> 16) + carry) >>> 0;
+/**
+ * High 32 bits of the 64-bit product of two uint32, exactly: the low word is exact from Math.imul, and the
+ * double product is within 2^12 of the true one, so rounding (product − low) / 2^32 gives the high word.
+ */
+function mulhi(a: number, b: number, lo: number): number {
+  return Math.round((a * b - lo) / 4294967296) >>> 0;
 }
 
-/** One Philox4x32-10 block: 4 uint32 outputs for counter (c0, c1, 0, 0) and key (k0, k1). */
-export function philox4x32(c0: number, c1: number, k0: number, k1: number, out: Uint32Array): void {
+/** One Philox4x32-10 block: 4 uint32 outputs for counter (c0, c1, c2, c3) and key (k0, k1). */
+export function philox4x32(
+  c0: number,
+  c1: number,
+  k0: number,
+  k1: number,
+  out: Uint32Array,
+  c2 = 0,
+  c3 = 0,
+): void {
   let x0 = c0 >>> 0;
   let x1 = c1 >>> 0;
-  let x2 = 0;
-  let x3 = 0;
+  let x2 = c2 >>> 0;
+  let x3 = c3 >>> 0;
   let key0 = k0 >>> 0;
   let key1 = k1 >>> 0;
   for (let r = 0; r < 10; r++) {
-    const hi0 = mulhi(M0, x0);
     const lo0 = Math.imul(M0, x0) >>> 0;
-    const hi1 = mulhi(M1, x2);
+    const hi0 = mulhi(M0, x0, lo0);
     const lo1 = Math.imul(M1, x2) >>> 0;
+    const hi1 = mulhi(M1, x2, lo1);
     x0 = (hi1 ^ x1 ^ key0) >>> 0;
     x1 = lo1;
     x2 = (hi0 ^ x3 ^ key1) >>> 0;

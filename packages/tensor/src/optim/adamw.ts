@@ -45,6 +45,19 @@ export class AdamW extends Optimizer<AdamWOptions> {
           st.step++;
           const bc1 = 1 - beta1 ** st.step;
           const bc2Sqrt = Math.sqrt(1 - beta2 ** st.step);
+          const fused = p.backend.fused;
+          if (fused) {
+            fused.adamw(p.storage, g.storage, st.m.storage, st.v.storage, p.size, {
+              lr,
+              beta1,
+              beta2,
+              eps,
+              weightDecay,
+              biasCorrection1: bc1,
+              biasCorrection2Sqrt: bc2Sqrt,
+            });
+            continue;
+          }
           tidy(() => {
             if (weightDecay !== 0) p.assign(mul(p, 1 - lr * weightDecay));
             st.m.assign(add(mul(st.m, beta1), mul(g, 1 - beta1)));

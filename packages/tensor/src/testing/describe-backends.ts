@@ -8,7 +8,7 @@ export type BackendName = 'cpu' | 'cpu-js' | 'gpu';
 /** How to make each backend for a test run; the gpu entry is filled in by the gpu.js backend's own package entry. */
 const factories: Partial<Record<BackendName, () => Backend | null>> = {
   cpu: () => createCpuBackend(),
-  'cpu-js': () => createCpuBackend({ wasm: false, threads: 1 }),
+  'cpu-js': () => createCpuBackend({ wasm: false, threads: 1, fused: false }),
 };
 
 /** Registers a factory (the gpu backend's tests call this with their mode). */

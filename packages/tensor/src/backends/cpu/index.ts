@@ -12,13 +12,17 @@ import { normalFromWords, philoxWords, uniformFromWords } from '../../random.ts'
 import { type Shape, sizeOf } from '../../shape.ts';
 import { createGemmEngine, type GemmEngine } from './gemm/index.ts';
 import { erf } from './kernels/erf.ts';
+import { cpuFused } from './kernels/fused.ts';
 import { coalesce, forEachRow } from './kernels/strided.ts';
+import { createWasmFused } from './kernels/wasm-kernels.ts';
 
 export interface CpuBackendOptions {
   /** worker threads for large matrix products (default: all cores; 1 = none) */
   threads?: number;
   /** false forces the pure TypeScript kernels (no WebAssembly) */
   wasm?: boolean;
+  /** false leaves out the fused kernels, so ops compose primitives (the reference path other backends take) */
+  fused?: boolean;
 }
 
 export interface CpuBackend extends Backend {
@@ -270,6 +274,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     dispose() {
       gemm.dispose();
     },
+    fused: options.fused === false ? undefined : gemm.kind === 'wasm-simd' ? createWasmFused() : cpuFused,
   };
 }
 

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { renderKernelsWasmModule } from '../../../../assembly/build-kernels.mjs';
+import { cpuFused } from './fused.ts';
+import { createWasmFused } from './wasm-kernels.ts';
+
+const wasm = createWasmFused();
+const data = (n: number, seed: number, scale = 3) =>
+  Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * scale);
+const maxDiff = (a: unknown, b: unknown) => {
+  const x = a as Float32Array;
+  const y = b as Float32Array;
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
+  return m;
+};
+
+// The float64 TypeScript kernels (fused.ts) are the reference for the float32 SIMD ones.
+describe('WebAssembly SIMD fused kernels agree with the float64 TypeScript kernels', () => {
+  for (const [rows, cols] of [
+    [3, 7],
+    [5, 256],
+    [2, 4099],
+  ] as const) {
+    it(`softmax and log-softmax, forward and backward [${rows},${cols}]`, () => {
+      const x = data(rows * cols, 1, 8);
+      const g = data(rows * cols, 2, 1);
+      for (const log of [false, true]) {
+        const ref = cpuFused.softmax(x, rows, cols, log);
+        expect(maxDiff(wasm.softmax(x, rows, cols, log), ref)).toBeLessThan(log ? 2e-6 : 2e-7);
+        expect(
+          maxDiff(
+            wasm.softmaxBackward(ref, g, rows, cols, log),
+            cpuFused.softmaxBackward(ref, g, rows, cols, log),
+          ),
+        ).toBeLessThan(1e-6);
+      }
+    });
+  }
+  it('masked scores (float32 min) get exactly zero probability', () => {
+    const x = Float32Array.from([1, -3.4028234663852886e38, 2, -3.4028234663852886e38, 0]);
+    const y = wasm.softmax(x, 1, 5, false) as Float32Array;
+    expect(y[1]).toBe(0);
+    expect(y[3]).toBe(0);
+  });
+  it('GELU (erf and tanh), forward and backward, to float32 precision', () => {
+    const x = data(1001, 3, 6);
+    const g = data(1001, 4, 1);
+    for (const kind of ['erf', 'tanh'] as const) {
+      expect(maxDiff(wasm.gelu(kind, x, x.length), cpuFused.gelu(kind, x, x.length))).toBeLessThan(3e-6);
+      expect(
+        maxDiff(wasm.geluBackward(kind, x, g, x.length), cpuFused.geluBackward(kind, x, g, x.length)),
+      ).toBeLessThan(3e-6);
+    }
+  });
+  it('dropout draws the same Philox stream bit for bit', () => {
+    const x = data(1003, 5);
+    for (const [seed, offset] of [
+      [0, 0],
+      [12345, 77],
+      [2 ** 40 + 3, 2 ** 33 + 5],
+    ] as const) {
+      expect([...(wasm.dropout(x, x.length, 0.3, seed, offset) as Float32Array)]).toEqual([
+        ...(cpuFused.dropout(x, x.length, 0.3, seed, offset) as Float32Array),
+      ]);
+    }
+  });
+  it('is current: recompiling assembly/kernels.ts reproduces generated/kernels-wasm.ts', async () => {
+    const committed = readFileSync(
+      fileURLToPath(new URL('./generated/kernels-wasm.ts', import.meta.url)),
+      'utf8',
+    );
+    expect(await renderKernelsWasmModule()).toBe(committed);
+  });
+});
