@@ -54,14 +54,10 @@ export const matmulBench: BenchSection = async (log) => {
   const single = createGemmEngine({ threads: 1 });
   await Promise.all([engine.ready, single.ready]);
 
-  const results: BenchResult[] = [];
-  log(
-    `${'matmul (GFLOP/s)'.padEnd(34)}${`tsformer×${engine.threads}`.padStart(12)}${'tsformer×1'.padStart(12)}` +
-      `${`tfjs-wasm×${tfThreads}`.padStart(13)}${'js'.padStart(8)}${'vs tfjs'.padStart(9)}${'vs js'.padStart(8)}`,
-  );
-  for (const s of shapes()) {
-    const flop = 2 * s.batch * s.m * s.n * s.k;
-    const big = flop > 1e9;
+  // Inputs are made once per shape and shared by every implementation. Each implementation runs all
+  // shapes back to back (ours first: they take seconds, the competitors minutes), so a burst of other
+  // load on the machine skews one column rather than one row.
+  const cases = shapes().map((s) => {
     const a = random(s.batch * s.m * s.k, 1);
     const b = random(s.batch * s.k * s.n, 2);
     const args: GemmArgs = {
@@ -80,28 +76,36 @@ export const matmulBench: BenchSection = async (log) => {
       out: new Float32Array(s.batch * s.m * s.n),
       outOffset: 0,
     };
-    const gflops = (ms: number): number => flop / ms / 1e6;
-    const ours = (e: GemmEngine): number => gflops(timeMedian(() => e.gemm(args), { warmup: 3, runs: 9 }));
-    const tsformer = ours(engine);
-    const tsformer1 = ours(single);
-
+    const flop = 2 * s.batch * s.m * s.n * s.k;
+    return { s, args, flop, gflops: (ms: number): number => flop / ms / 1e6 };
+  });
+  const ours = (e: GemmEngine): number[] =>
+    cases.map((c) => c.gflops(timeMedian(() => e.gemm(c.args), { warmup: 3, runs: 9 })));
+  const tsformer = ours(engine);
+  const tsformer1 = ours(single);
+  const tfjs = cases.map(({ s, args, gflops }) => {
     const lead = s.batch > 1 ? [s.batch] : [];
-    const ta = tf.tensor(a, [...lead, ...(s.transA ? [s.k, s.m] : [s.m, s.k])]);
-    const tb = tf.tensor(b, [...lead, ...(s.transB ? [s.n, s.k] : [s.k, s.n])]);
-    const tfjs = gflops(
-      timeMedian(
-        () => {
-          const c = tf.matMul(ta, tb, s.transA, s.transB);
-          c.dataSync();
-          c.dispose();
-        },
-        { warmup: 1, runs: 5, budgetMs: 3000 },
-      ),
+    const ta = tf.tensor(args.a, [...lead, ...(s.transA ? [s.k, s.m] : [s.m, s.k])]);
+    const tb = tf.tensor(args.b, [...lead, ...(s.transB ? [s.n, s.k] : [s.k, s.n])]);
+    const ms = timeMedian(
+      () => {
+        const c = tf.matMul(ta, tb, s.transA, s.transB);
+        c.dataSync();
+        c.dispose();
+      },
+      { warmup: 1, runs: 5, budgetMs: 3000 },
     );
     tf.dispose([ta, tb]);
-    // The plain loop: one timed run for the big shapes.
-    const js = gflops(timeMedian(() => gemmJs(args), big ? { warmup: 0, runs: 1 } : { warmup: 1, runs: 3 }));
+    return gflops(ms);
+  });
+  // The plain loop: one timed run for the big shapes.
+  const js = cases.map(({ args, flop, gflops }) =>
+    gflops(timeMedian(() => gemmJs(args), flop > 1e9 ? { warmup: 0, runs: 1 } : { warmup: 1, runs: 3 })),
+  );
 
+  const results: BenchResult[] = [];
+  cases.forEach(({ s }, i) => {
+    const [ours2, ours1, theirs, loop] = [tsformer[i]!, tsformer1[i]!, tfjs[i]!, js[i]!];
     results.push(
       {
         name: s.name,
@@ -109,27 +113,20 @@ export const matmulBench: BenchSection = async (log) => {
         backend: 'cpu',
         threads: engine.threads,
         unit: 'GFLOP/s',
-        value: round(tsformer),
+        value: round(ours2),
       },
-      {
-        name: s.name,
-        impl: 'tsformer',
-        backend: 'cpu',
-        threads: 1,
-        unit: 'GFLOP/s',
-        value: round(tsformer1),
-      },
-      { name: s.name, impl: 'tfjs-wasm', threads: tfThreads, unit: 'GFLOP/s', value: round(tfjs) },
-      { name: s.name, impl: 'js', threads: 1, unit: 'GFLOP/s', value: round(js) },
-      { name: s.name, impl: 'tsformer/tfjs-wasm', unit: 'ratio', value: round(tsformer / tfjs) },
-      { name: s.name, impl: 'tsformer/js', unit: 'ratio', value: round(tsformer / js) },
+      { name: s.name, impl: 'tsformer', backend: 'cpu', threads: 1, unit: 'GFLOP/s', value: round(ours1) },
+      { name: s.name, impl: 'tfjs-wasm', threads: tfThreads, unit: 'GFLOP/s', value: round(theirs) },
+      { name: s.name, impl: 'js', threads: 1, unit: 'GFLOP/s', value: round(loop) },
+      { name: s.name, impl: 'tsformer/tfjs-wasm', unit: 'ratio', value: round(ours2 / theirs) },
+      { name: s.name, impl: 'tsformer/js', unit: 'ratio', value: round(ours2 / loop) },
     );
     log(
-      `${s.name.padEnd(34)}${tsformer.toFixed(1).padStart(12)}${tsformer1.toFixed(1).padStart(12)}` +
-        `${tfjs.toFixed(1).padStart(13)}${js.toFixed(2).padStart(8)}${(tsformer / tfjs).toFixed(1).padStart(8)}×` +
-        `${(tsformer / js).toFixed(0).padStart(7)}×`,
+      `${s.name.padEnd(34)}${ours2.toFixed(1).padStart(12)}${ours1.toFixed(1).padStart(12)}` +
+        `${theirs.toFixed(1).padStart(13)}${loop.toFixed(2).padStart(8)}${(ours2 / theirs).toFixed(1).padStart(8)}×` +
+        `${(ours2 / loop).toFixed(0).padStart(7)}×`,
     );
-  }
+  });
   engine.dispose();
   single.dispose();
   return results;
