@@ -12,7 +12,8 @@ import { normalFromWords, philoxWords, uniformFromWords } from '../../random.ts'
 import { type Shape, sizeOf } from '../../shape.ts';
 import { createGemmEngine, type GemmEngine } from './gemm/index.ts';
 import { erf } from './kernels/erf.ts';
-import { cpuFused } from './kernels/fused.ts';
+import { createCpuFused } from './kernels/fused.ts';
+import { type Alloc, BufferPool } from './kernels/pool.ts';
 import { coalesce, forEachRow } from './kernels/strided.ts';
 import { createWasmFused } from './kernels/wasm-kernels.ts';
 
@@ -155,28 +156,29 @@ function intDiv(op: BinaryOp, dtype: DType): boolean {
  */
 export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
   const gemm = createGemmEngine({ threads: options.threads, wasm: options.wasm });
+  const pool = new BufferPool();
+  const alloc = pool.alloc;
   return {
     name: 'cpu',
     gemm,
     ready: gemm.ready,
     upload: (data) => data,
     fill(dtype, size, value) {
-      const out = arrayFor(dtype, size);
-      if (value !== 0) out.fill(value);
-      return out;
+      return alloc(dtype, size).fill(value);
     },
     readSync: (s) => asArray(s).slice(),
     read: (s) => Promise.resolve(asArray(s).slice()),
-    free() {
-      // garbage-collected
+    free(s) {
+      // garbage-collected; disposed arrays are kept for reuse
+      pool.put(asArray(s));
     },
     unary(op, x, dtype, size) {
-      const out = arrayFor(dtype, size);
+      const out = alloc(dtype, size);
       unaryKernel(op, asArray(x), out);
       return out;
     },
     binary(op, a, b, outShape, outDtype) {
-      const out = arrayFor(outDtype, sizeOf(outShape));
+      const out = alloc(outDtype, sizeOf(outShape));
       const { shape, strides } = coalesce(outShape, [a.strides, b.strides]);
       const av = asArray(a.storage);
       const bv = asArray(b.storage);
@@ -193,7 +195,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
       return out;
     },
     where(cond, a, b, outShape, dtype) {
-      const out = arrayFor(dtype, sizeOf(outShape));
+      const out = alloc(dtype, sizeOf(outShape));
       const { shape, strides } = coalesce(outShape, [cond.strides, a.strides, b.strides]);
       const c = asArray(cond.storage);
       const av = asArray(a.storage);
@@ -209,15 +211,15 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
       return out;
     },
     reduce(op, x, dtype, outer, len, inner) {
-      return reduceKernel(op, asArray(x), dtype, outer, len, inner);
+      return reduceKernel(alloc, op, asArray(x), dtype, outer, len, inner);
     },
     matmul(a, b, info) {
-      return matmulKernel(gemm, asArray(a) as Float32Array, asArray(b) as Float32Array, info);
+      return matmulKernel(alloc, gemm, asArray(a) as Float32Array, asArray(b) as Float32Array, info);
     },
     gather(table, dtype, numRows, rowLen, indices, numIndices) {
       const t = asArray(table);
       const idx = asArray(indices);
-      const out = arrayFor(dtype, numIndices * rowLen);
+      const out = alloc(dtype, numIndices * rowLen);
       for (let i = 0; i < numIndices; i++) {
         const r = idx[i]!;
         if (r < 0 || r >= numRows) {
@@ -242,11 +244,11 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
       return out;
     },
     copyStrided(x, outShape) {
-      return copyStridedKernel(x, outShape);
+      return copyStridedKernel(alloc, x, outShape);
     },
     concat(parts, outer, dtype) {
       const total = parts.reduce((n, p) => n + p.inner, 0);
-      const out = arrayFor(dtype, outer * total);
+      const out = alloc(dtype, outer * total);
       let col = 0;
       for (const p of parts) {
         const src = asArray(p.storage);
@@ -259,14 +261,14 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     random(kind, seed, offset, size) {
       const words = new Uint32Array(size + (size % 4 === 0 ? 0 : 4 - (size % 4)));
       philoxWords(seed, offset, words);
-      const out = new Float32Array(size);
+      const out = alloc('float32', size) as Float32Array;
       if (kind === 'uniform') uniformFromWords(words.subarray(0, size), out);
       else normalFromWords(words, out);
       return out;
     },
     cast(x, _from, to, size) {
       const src = asArray(x);
-      const out = arrayFor(to, size);
+      const out = alloc(to, size);
       if (to === 'int32') for (let i = 0; i < size; i++) out[i] = Math.trunc(src[i]!);
       else out.set(src);
       return out;
@@ -274,12 +276,25 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     dispose() {
       gemm.dispose();
     },
-    fused: options.fused === false ? undefined : gemm.kind === 'wasm-simd' ? createWasmFused() : cpuFused,
+    fused:
+      options.fused === false
+        ? undefined
+        : gemm.kind === 'wasm-simd'
+          ? createWasmFused(alloc)
+          : createCpuFused(alloc),
   };
 }
 
-function reduceKernel(op: ReduceOp, x: A, dtype: DType, outer: number, len: number, inner: number): A {
-  const out = arrayFor(op === 'argmax' ? 'int32' : dtype, outer * inner);
+function reduceKernel(
+  alloc: Alloc,
+  op: ReduceOp,
+  x: A,
+  dtype: DType,
+  outer: number,
+  len: number,
+  inner: number,
+): A {
+  const out = alloc(op === 'argmax' ? 'int32' : dtype, outer * inner);
   if (op === 'sum' && dtype === 'float32') {
     // accumulate in float64, which is both faster here and closer to the exact sum than pairwise float32
     const acc = new Float64Array(inner);
@@ -325,10 +340,10 @@ function reduceKernel(op: ReduceOp, x: A, dtype: DType, outer: number, len: numb
   return out;
 }
 
-function copyStridedKernel(x: StridedInput, outShape: Shape): A {
+function copyStridedKernel(alloc: Alloc, x: StridedInput, outShape: Shape): A {
   const src = asArray(x.storage);
   const size = sizeOf(outShape);
-  const out = arrayFor(x.dtype, size);
+  const out = alloc(x.dtype, size);
   if (size === 0) return out;
   const { shape, strides } = coalesce(outShape, [x.strides]);
   const s = strides[0]![shape.length - 1]!;
@@ -344,10 +359,16 @@ function copyStridedKernel(x: StridedInput, outShape: Shape): A {
   return out;
 }
 
-function matmulKernel(gemm: GemmEngine, a: Float32Array, b: Float32Array, info: MatmulInfo): Float32Array {
-  const out = new Float32Array(info.batch * info.m * info.n);
+function matmulKernel(
+  alloc: Alloc,
+  gemm: GemmEngine,
+  a: Float32Array,
+  b: Float32Array,
+  info: MatmulInfo,
+): Float32Array {
+  const out = alloc('float32', info.batch * info.m * info.n) as Float32Array;
   if (out.length === 0) return out;
-  if (info.k === 0) return out;
+  if (info.k === 0) return out.fill(0);
   gemm.gemm({
     batch: info.batch,
     m: info.m,

@@ -1,6 +1,7 @@
 import type { FusedKernels, Storage } from '../../../backend.ts';
-import { cpuFused } from './fused.ts';
+import { createCpuFused } from './fused.ts';
 import { KERNELS_WASM } from './generated/kernels-wasm.ts';
+import type { Alloc } from './pool.ts';
 
 interface Exports {
   softmax(x: number, out: number, rows: number, cols: number, log: number): void;
@@ -35,7 +36,7 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
  * AdamW stay in TypeScript, where they are already memory-bound. Operands are copied into the module's memory
  * for each call (a bump allocator reset per call) and the result copied out.
  */
-export function createWasmFused(): FusedKernels {
+export function createWasmFused(alloc: Alloc = (_dtype, size) => new Float32Array(size)): FusedKernels {
   const memory = new WebAssembly.Memory({ initial: 1 });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(decode(KERNELS_WASM)), {
     env: { memory },
@@ -46,14 +47,14 @@ export function createWasmFused(): FusedKernels {
   let top = base;
 
   /** Reserves `n` floats (rounded up to whole vectors), 16-byte aligned. */
-  const alloc = (n: number): number => {
+  const reserve = (n: number): number => {
     const ptr = top;
     top += Math.ceil(n / 4) * 16;
     return ptr;
   };
   const begin = (...sizes: number[]): number[] => {
     top = base;
-    const ptrs = sizes.map(alloc);
+    const ptrs = sizes.map(reserve);
     const need = top - memory.buffer.byteLength;
     if (need > 0) memory.grow(Math.ceil(need / 65536));
     return ptrs;
@@ -61,10 +62,14 @@ export function createWasmFused(): FusedKernels {
   const put = (ptr: number, data: Float32Array): void => {
     new Float32Array(memory.buffer, ptr, data.length).set(data);
   };
-  const take = (ptr: number, n: number): Float32Array => new Float32Array(memory.buffer, ptr, n).slice();
+  const take = (ptr: number, n: number): Float32Array => {
+    const out = alloc('float32', n) as Float32Array;
+    out.set(new Float32Array(memory.buffer, ptr, n));
+    return out;
+  };
 
   return {
-    ...cpuFused,
+    ...createCpuFused(alloc),
     softmax(x, rows, cols, log) {
       const n = rows * cols;
       const [px, po] = begin(n, n) as [number, number];
