@@ -1,0 +1,799 @@
+// The training loop shared by GPT (causal LM) and BERT (MLM + NSP): data, model, AdamW with a schedule, a
+// time budget turned into steps, evaluation, logs and the loss chart, checkpoints, --resume, Ctrl-C, NaN stops.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BertConfig, BertForPreTraining } from '@tsformer/bert';
+import { GPT2Config, GPT2LMHeadModel } from '@tsformer/gpt';
+import {
+  accuracyCounts,
+  bertPretrainingBatch,
+  type CausalLmBatch,
+  causalLmBatch,
+  causalLmLoss,
+  causalLmWindows,
+  type LossOutput,
+  type MlmPairBatch,
+  mlmLoss,
+  nspLoss,
+  sampleNspPairs,
+  selectMaskedPositions,
+  trainStep,
+} from '@tsformer/pretraining-objectives';
+import {
+  add,
+  createCpuBackend,
+  crossEntropy,
+  fromSafetensors,
+  Generator,
+  noGrad,
+  reshape,
+  setBackend,
+  type Tensor,
+  tensor,
+  tidy,
+  toSafetensors,
+} from '@tsformer/tensor';
+import { Dropout, type Module } from '@tsformer/tensor/nn';
+import { AdamW, constantLr, cosineWithWarmup, linearWithWarmup, type Schedule } from '@tsformer/tensor/optim';
+import type { WordPieceTokenizer } from '@tsformer/tokenizer';
+import { loadTokenizer } from '@tsformer/tokenizer/node';
+import { lineChartSvg, smooth } from './chart.ts';
+import {
+  CheckpointError,
+  findCheckpoint,
+  type GeneratorState,
+  readTrainerState,
+  recoverCheckpoint,
+  saveCheckpoint,
+  type TrainerState,
+} from './checkpoint.ts';
+import {
+  configDifferences,
+  parseDuration,
+  RESUMABLE_CHANGES,
+  type TrainConfig,
+  UsageError,
+} from './config.ts';
+import { DataError, type Document, loadCorpus, type Split, sentencesOf, splitCorpus } from './data.ts';
+import { fillMask, generateText, nextSentenceProbability } from './inference.ts';
+import { formatTime, type Progress } from './progress.ts';
+import {
+  type AnyTokenizer,
+  bertSpecialIds,
+  buildTokenizer,
+  continuationTable,
+  encodeWithOffsets,
+  endOfTextId,
+  tokenizerFiles,
+} from './tokenize.ts';
+
+export const GPU_MESSAGE =
+  '--device gpu: the gpu.js backend is not available yet (issue: gpu.js backend). Train on the CPU with --device cpu (the default).';
+
+/** Seed of the fixed BERT validation pairs, the same for every run so that figures compare. */
+const EVAL_SEED = 20_240_601;
+
+export interface TrainIO {
+  /** lines for people (evaluations, samples, the summary) */
+  print: (line: string) => void;
+  progress: Progress;
+  /** the folder relative paths are read from (the user's, not the package's) */
+  cwd: string;
+  /** aborting it acts like Ctrl-C: save and stop after the current step */
+  signal?: AbortSignal;
+}
+
+export interface TrainOptions {
+  resume: boolean;
+  /** the keys the command line set (compared with the stored run on --resume) */
+  fromFlags: ReadonlySet<keyof TrainConfig>;
+}
+
+export interface TrainResult {
+  /** 0 done, 1 stopped on a NaN/inf loss, 130 interrupted (checkpoint saved) */
+  exitCode: number;
+  out: string;
+  step: number;
+  final?: Record<string, number>;
+}
+
+type Metrics = Record<string, number>;
+
+interface Objective<B> {
+  model: Module & { toPretrainedBytes(): { configJson: string; safetensors: Uint8Array } };
+  /** 'tok' or 'seq', for tokens/s or sequences/s */
+  unit: string;
+  unitsPerStep: number;
+  makeBatch(rng: Generator): B;
+  lossFn(model: Module, batch: B): LossOutput;
+  /** validation figures; `full` scores the whole split */
+  evaluate(full: boolean): Metrics;
+  /** a one-line summary of evaluation figures */
+  describe(m: Metrics): string;
+  /** printed at evaluations (GPT: a sample) */
+  sample?(): Promise<string>;
+  /** printed at the end (GPT: a sample; BERT: fill-mask predictions and NSP judgements) */
+  finalReport(print: (line: string) => void): Promise<void>;
+  title: string;
+}
+
+// ---- GPT -------------------------------------------------------------------------------------------------
+
+function gptObjective(config: TrainConfig, split: Split, tokenizer: AnyTokenizer): Objective<CausalLmBatch> {
+  const trainIds = Int32Array.from(tokenizer.encode(split.trainText));
+  const t = config.context;
+  if (trainIds.length < t + 1) {
+    throw new DataError(
+      `the training text is shorter than one block: ${trainIds.length} tokens, but --context is ${t} (plus one target). Give more text or a smaller --context.`,
+    );
+  }
+  const val = encodeWithOffsets(tokenizer, split.validationText);
+  if (val.ids.length < 2)
+    throw new DataError('the validation text has fewer than 2 tokens: give more text or more --val-docs');
+  const eot = endOfTextId(tokenizer);
+  const gptConfig = new GPT2Config({
+    vocabSize: tokenizer.vocabSize,
+    nPositions: t,
+    nEmbd: config.nEmbd,
+    nLayer: config.nLayer,
+    nHead: config.nHead,
+    nInner: config.nInner,
+    residPdrop: config.dropout,
+    embdPdrop: config.dropout,
+    attnPdrop: config.dropout,
+    bosTokenId: eot,
+    eosTokenId: eot,
+  });
+  const model = new GPT2LMHeadModel(gptConfig, { seed: config.seed });
+  const windows = causalLmWindows(val.ids, t);
+  const b = config.batchSize;
+
+  const evaluate = (full: boolean): Metrics => {
+    let use = windows;
+    if (!full && config.evalTokens > 0) {
+      let n = 0;
+      use = [];
+      for (const w of windows) {
+        if (n >= config.evalTokens) break;
+        use.push(w);
+        n += w.targets.length;
+      }
+    }
+    model.eval();
+    let nats = 0;
+    let count = 0;
+    noGrad(() => {
+      const fullWindows = use.filter((w) => w.inputIds.length === t);
+      const chunk = Math.max(1, b * 2);
+      for (let i = 0; i < fullWindows.length; i += chunk) {
+        const group = fullWindows.slice(i, i + chunk);
+        const ids = new Int32Array(group.length * t);
+        const targets = new Int32Array(group.length * t);
+        group.forEach((w, k) => {
+          ids.set(w.inputIds, k * t);
+          targets.set(w.targets, k * t);
+        });
+        nats += tidy(() => {
+          const logits = model.forward({ inputIds: tensor(ids, [group.length, t]) }).logits;
+          return crossEntropy(reshape(logits, [-1, gptConfig.vocabSize]), tensor(targets, [targets.length]), {
+            reduction: 'sum',
+          }).item();
+        });
+        count += targets.length;
+      }
+      for (const w of use.filter((x) => x.inputIds.length < t)) {
+        const n = w.inputIds.length;
+        nats += tidy(() => {
+          const logits = model.forward({ inputIds: tensor(w.inputIds, [1, n]) }).logits;
+          return crossEntropy(reshape(logits, [-1, gptConfig.vocabSize]), tensor(w.targets, [n]), {
+            reduction: 'sum',
+          }).item();
+        });
+        count += n;
+      }
+    });
+    model.train();
+    // the characters the predicted tokens (1 … count) cover
+    const chars = val.ends[count]! - val.ends[0]!;
+    const loss = nats / count;
+    return {
+      valLoss: loss,
+      perplexity: Math.exp(loss),
+      bitsPerChar: nats / chars / Math.LN2,
+      valTokens: count,
+      valChars: chars,
+    };
+  };
+
+  const sample = (tokens: number): Promise<string> =>
+    generateText(model, tokenizer, config.prompt, {
+      maxNewTokens: tokens,
+      temperature: 0.8,
+      topK: 40,
+      seed: 0,
+    });
+
+  return {
+    model,
+    unit: 'tok',
+    unitsPerStep: b * t,
+    title: `GPT ${config.nLayer}×${config.nEmbd}, ${config.tokenizer}-${tokenizer.vocabSize}, context ${t}`,
+    makeBatch: (rng) => causalLmBatch(trainIds, { blockSize: t, batchSize: b, rng }),
+    lossFn: (m, batch) =>
+      causalLmLoss(
+        (m as GPT2LMHeadModel).forward({ inputIds: tensor(batch.inputIds, [b, t]) }).logits,
+        tensor(batch.targets, [b, t]),
+      ),
+    evaluate,
+    describe: (m) =>
+      `val loss ${m.valLoss!.toFixed(4)} | perplexity ${m.perplexity!.toFixed(2)} | ${m.bitsPerChar!.toFixed(4)} bits/char (${m.valTokens} tokens)`,
+    sample: config.sampleTokens > 0 ? () => sample(config.sampleTokens) : undefined,
+    finalReport: async (print) => {
+      print('');
+      print(`Sample (prompt ${JSON.stringify(config.prompt)}, temperature 0.8, top-k 40):`);
+      print(`${config.prompt}${await sample(Math.max(config.sampleTokens, 120))}`);
+    },
+  };
+}
+
+// ---- BERT ------------------------------------------------------------------------------------------------
+
+function sentenceDocuments(
+  docs: readonly Document[],
+  tokenizer: WordPieceTokenizer,
+  what: string,
+): number[][][] {
+  const encode = (texts: string[]) => texts.map((s) => tokenizer.encode(s)).filter((ids) => ids.length > 0);
+  let out = docs.map((d) => encode(sentencesOf(d.text)));
+  if (out.filter((d) => d.length > 0).length < 2) {
+    // one document: its paragraphs become the documents negatives are drawn from
+    out = docs.flatMap((d) => d.text.split(/\n\s*\n/).map((p) => encode(sentencesOf(p))));
+  }
+  if (out.filter((d) => d.length > 0).length < 2 || !out.some((d) => d.length >= 2)) {
+    throw new DataError(
+      `BERT's next-sentence pairs need, in the ${what} split, two documents (or paragraphs) and one with two sentences: give more text${what === 'validation' ? ' or more --val-docs' : ''}`,
+    );
+  }
+  return out;
+}
+
+function bertObjective(
+  config: TrainConfig,
+  split: Split,
+  tokenizer: WordPieceTokenizer,
+): Objective<MlmPairBatch> {
+  const ids = bertSpecialIds(tokenizer);
+  const trainDocs = sentenceDocuments(split.train, tokenizer, 'training');
+  const valDocs = sentenceDocuments(split.validation, tokenizer, 'validation');
+  const cont = continuationTable(tokenizer);
+  const batchOptions = {
+    clsId: ids.cls,
+    sepId: ids.sep,
+    padId: ids.pad,
+    maxLength: config.context,
+    maskTokenId: ids.mask,
+    vocabSize: tokenizer.vocabSize,
+    maskProb: config.mlmProb,
+    specialIds: [ids.unk, ids.mask],
+    isContinuation: config.wholeWordMask ? (id: number) => cont[id] === 1 : undefined,
+  };
+  const bertConfig = new BertConfig({
+    vocabSize: tokenizer.vocabSize,
+    hiddenSize: config.nEmbd,
+    numHiddenLayers: config.nLayer,
+    numAttentionHeads: config.nHead,
+    intermediateSize: config.nInner ?? 4 * config.nEmbd,
+    maxPositionEmbeddings: Math.max(config.context, 128),
+    hiddenDropoutProb: config.dropout,
+    attentionProbsDropoutProb: config.dropout,
+    padTokenId: ids.pad,
+  });
+  const model = new BertForPreTraining(bertConfig, { seed: config.seed });
+  // fixed validation pairs and masks, the same for every run and seed
+  const evalRng = new Generator(EVAL_SEED);
+  const evalPairs = sampleNspPairs(valDocs, config.evalPairs, { rng: evalRng });
+  const evalBatches: MlmPairBatch[] = [];
+  for (let i = 0; i < evalPairs.length; i += 64) {
+    evalBatches.push(bertPretrainingBatch(evalPairs.slice(i, i + 64), { ...batchOptions, rng: evalRng }));
+  }
+
+  const forward = (m: BertForPreTraining, batch: MlmPairBatch) => {
+    const shape = [batch.batchSize, batch.seqLength];
+    const out = m.bert.forward({
+      inputIds: tensor(batch.inputIds, shape),
+      tokenTypeIds: tensor(batch.tokenTypeIds, shape),
+      attentionMask: tensor(batch.attentionMask, shape),
+    });
+    // the MLM head only on the predicted positions: the same loss, a fraction of the [B·T,V] logits
+    const sel = selectMaskedPositions(out.lastHiddenState, batch.labels);
+    const m0 = sel.hidden.shape[0]!;
+    const mlmLogits = m.cls.predictions.forward(reshape(sel.hidden, [1, m0, bertConfig.hiddenSize])); // [1,M,V]
+    const nspLogits = m.cls.seq_relationship.forward(out.poolerOutput!); // [B,2]
+    return {
+      mlmLogits,
+      mlmLabels: sel.labels,
+      nspLogits,
+      nspLabels: tensor(batch.nextSentenceLabel, [batch.batchSize]),
+    };
+  };
+
+  const evaluate = (): Metrics => {
+    model.eval();
+    let mlmNats = 0;
+    let masked = 0;
+    let mlmCorrect = 0;
+    let nspNats = 0;
+    let nspCorrect = 0;
+    let pairs = 0;
+    noGrad(() => {
+      for (const batch of evalBatches) {
+        tidy(() => {
+          const o = forward(model, batch);
+          const ml = o.mlmLabels.size;
+          mlmNats += crossEntropy(reshape(o.mlmLogits, [-1, bertConfig.vocabSize]), o.mlmLabels, {
+            reduction: 'sum',
+          }).item();
+          nspNats += crossEntropy(o.nspLogits, o.nspLabels, { reduction: 'sum' }).item();
+          const a = accuracyCounts(o.mlmLogits, o.mlmLabels);
+          const n = accuracyCounts(o.nspLogits, o.nspLabels);
+          mlmCorrect += a.correct;
+          nspCorrect += n.correct;
+          masked += ml;
+          pairs += batch.batchSize;
+        });
+      }
+    });
+    model.train();
+    const mlm = mlmNats / masked;
+    const nsp = nspNats / pairs;
+    return {
+      valLoss: mlm + nsp,
+      mlmLoss: mlm,
+      perplexity: Math.exp(mlm),
+      mlmAccuracy: mlmCorrect / masked,
+      nspLoss: nsp,
+      nspAccuracy: nspCorrect / pairs,
+      maskedTokens: masked,
+      pairs,
+    };
+  };
+
+  return {
+    model,
+    unit: 'seq',
+    unitsPerStep: config.batchSize,
+    title: `BERT ${config.nLayer}×${config.nEmbd}, wordpiece-${tokenizer.vocabSize}, length ≤ ${config.context}`,
+    makeBatch: (rng) =>
+      bertPretrainingBatch(sampleNspPairs(trainDocs, config.batchSize, { rng }), { ...batchOptions, rng }),
+    lossFn: (m, batch) => {
+      const o = forward(m as BertForPreTraining, batch);
+      const ml = mlmLoss(o.mlmLogits, o.mlmLabels);
+      const nl = nspLoss(o.nspLogits, o.nspLabels);
+      return { loss: add(ml, nl), mlmLoss: ml, nspLoss: nl };
+    },
+    evaluate: () => evaluate(),
+    describe: (m) =>
+      `val MLM loss ${m.mlmLoss!.toFixed(4)} | MLM acc ${(100 * m.mlmAccuracy!).toFixed(2)}% | NSP loss ${m.nspLoss!.toFixed(4)} | NSP acc ${(100 * m.nspAccuracy!).toFixed(1)}% (${m.pairs} pairs, ${m.maskedTokens} masked)`,
+    finalReport: async (print) => {
+      print('');
+      print('Fill-mask on held-out sentences (top 5):');
+      const sentences = split.validation
+        .flatMap((d) => sentencesOf(d.text))
+        .filter((s) => {
+          const n = s.split(' ').length;
+          return n >= 8 && n <= 18;
+        });
+      for (const s of sentences.filter((_, i) => i % 97 === 0).slice(0, 4)) {
+        const words = s.split(' ');
+        // mask the longest plain word
+        let k = 0;
+        words.forEach((w, i) => {
+          if (/^[a-z]+$/i.test(w) && w.length > (words[k] ?? '').length) k = i;
+        });
+        const masked = words.map((w, i) => (i === k ? '[MASK]' : w)).join(' ');
+        const preds = fillMask(model, tokenizer, masked, 5)[0]!;
+        print(`  ${masked}`);
+        print(
+          `    answer: ${words[k]!.toLowerCase()} | ${preds.candidates.map((c) => `${c.token} ${(100 * c.score).toFixed(1)}%`).join(', ')}`,
+        );
+      }
+      print('');
+      print('Next-sentence judgements on held-out pairs (P(IsNext)):');
+      for (const p of evalPairs.slice(0, 6)) {
+        const a = tokenizer.decode(p.a);
+        const b = tokenizer.decode(p.b);
+        const prob = nextSentenceProbability(model, tokenizer, a, b);
+        const short = (s: string) => (s.length > 70 ? `${s.slice(0, 67)}…` : s);
+        print(
+          `  ${p.label === 0 ? 'IsNext ' : 'NotNext'} P=${prob.toFixed(2)} ${prob >= 0.5 === (p.label === 0) ? '✓' : '✗'}  A: ${short(a)}`,
+        );
+        print(`                      B: ${short(b)}`);
+      }
+    },
+  };
+}
+
+// ---- the loop --------------------------------------------------------------------------------------------
+
+/**
+ * A file's bytes as a plain Uint8Array. (A Node Buffer would do, but `fromSafetensors` copies tensors with
+ * `bytes.slice`, which on a Buffer is a view of the whole file: tensor data would be read from the file's
+ * start. Copying into a Uint8Array works around it.)
+ */
+function readBytes(path: string): Uint8Array {
+  return new Uint8Array(readFileSync(path));
+}
+
+function dropoutGenerator(model: Module): Generator | null {
+  for (const [, m] of model.namedModules()) if (m instanceof Dropout && m.generator) return m.generator;
+  return null;
+}
+
+function makeSchedule(config: TrainConfig, totalSteps: number): Schedule {
+  const o = { warmupSteps: config.warmup, totalSteps, maxLr: config.lr, minLr: config.minLr };
+  if (config.decay === 'cosine') return cosineWithWarmup(o);
+  if (config.decay === 'linear') return linearWithWarmup(o);
+  const flat = constantLr(config.lr);
+  return (step) => (step < config.warmup ? (config.lr * step) / Math.max(1, config.warmup) : flat(step));
+}
+
+/** AdamW with weight decay on matrices only (nanoGPT's and Hugging Face's grouping). */
+function makeOptimizer(config: TrainConfig, model: Module): AdamW {
+  const decay: Tensor[] = [];
+  const noDecay: Tensor[] = [];
+  for (const [, p] of model.namedParameters()) (p.rank >= 2 ? decay : noDecay).push(p);
+  return new AdamW(
+    [
+      { params: decay, options: { weightDecay: config.weightDecay } },
+      { params: noDecay, options: { weightDecay: 0 } },
+    ],
+    { lr: config.lr, betas: [config.beta1, config.beta2], eps: 1e-8 },
+  );
+}
+
+interface LogRecord {
+  type: string;
+  step: number;
+  [key: string]: unknown;
+}
+
+function readLog(path: string, upToStep: number): LogRecord[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as LogRecord)
+    .filter((r) => r.step <= upToStep);
+}
+
+export async function runTraining(
+  initial: TrainConfig,
+  options: TrainOptions,
+  io: TrainIO,
+): Promise<TrainResult> {
+  if (initial.device === 'gpu') throw new UsageError(GPU_MESSAGE);
+  const out = resolve(io.cwd, initial.out);
+  let config = initial;
+  let state: TrainerState | null = null;
+  let checkpointDir: string | null = null;
+
+  if (options.resume) {
+    checkpointDir = recoverCheckpoint(out);
+    if (checkpointDir === null)
+      throw new CheckpointError(
+        `--resume: ${out} holds no checkpoint to resume (drop --resume to start a new run)`,
+      );
+    state = readTrainerState(checkpointDir);
+    if (state.model !== config.model) {
+      throw new UsageError(
+        `--resume: ${out} holds a ${state.model} run; resume it with \`pnpm train ${state.model} --resume --out ${initial.out}\``,
+      );
+    }
+    const diffs = configDifferences(state.config, config, options.fromFlags);
+    if (diffs.length > 0) {
+      throw new UsageError(
+        `--resume: the options disagree with the run in ${out}:\n  ${diffs.join('\n  ')}\nLeave them out (the run keeps its own), or start a new run with another --out.`,
+      );
+    }
+    const kept: Partial<TrainConfig> = {};
+    for (const k of RESUMABLE_CHANGES)
+      if (options.fromFlags.has(k)) (kept as Record<string, unknown>)[k] = config[k];
+    config = { ...state.config, ...kept, out: initial.out };
+  } else {
+    const existing = findCheckpoint(out);
+    if (existing !== null && existsSync(join(existing, 'trainer_state.json'))) {
+      let step = '?';
+      try {
+        step = String(readTrainerState(existing).step);
+      } catch {}
+      throw new UsageError(
+        `${out} already holds a run (checkpoint at step ${step}): continue it with --resume, or start a new one with another --out (or delete the folder)`,
+      );
+    }
+  }
+
+  if (config.threads > 0) setBackend(createCpuBackend({ threads: config.threads }));
+  const docs = loadCorpus(config.corpus.map((p) => resolve(io.cwd, p)));
+  const split = splitCorpus(docs, config.valDocs);
+  const tokenizer = checkpointDir
+    ? loadTokenizer(checkpointDir)
+    : buildTokenizer(config, split, (p) => resolve(io.cwd, p));
+  const objective: Objective<unknown> =
+    config.model === 'gpt'
+      ? (gptObjective(config, split, tokenizer) as Objective<unknown>)
+      : (bertObjective(config, split, tokenizer as WordPieceTokenizer) as Objective<unknown>);
+  const model = objective.model;
+  const optimizer = makeOptimizer(config, model);
+  const dataRng = new Generator(config.seed + 1_000_003);
+  const dropoutRng = dropoutGenerator(model);
+
+  if (state && checkpointDir) {
+    const weights = fromSafetensors(readBytes(join(checkpointDir, 'model.safetensors')), {
+      fileName: 'model.safetensors',
+    });
+    const { missing } = model.loadStateDict(weights, { strict: false });
+    if (missing.length > 0)
+      throw new CheckpointError(`${checkpointDir}/model.safetensors lacks ${missing.join(', ')}`);
+    const moments = fromSafetensors(readBytes(join(checkpointDir, 'optimizer.safetensors')), {
+      fileName: 'optimizer.safetensors',
+    });
+    const opt = (state as TrainerState & { optimizer?: { step: number; steps: number[] } }).optimizer ?? {
+      step: state.step,
+      steps: [],
+    };
+    optimizer.loadStateDict({ step: opt.step, moments, steps: opt.steps });
+    dataRng.setState(state.dataRng);
+    if (dropoutRng) dropoutRng.setState(state.dropoutRng);
+  }
+
+  mkdirSync(out, { recursive: true });
+  const logPath = join(out, 'log.jsonl');
+  const chartPath = join(out, 'loss.svg');
+  const history = readLog(logPath, state?.step ?? -1);
+  writeFileSync(logPath, history.map((r) => `${JSON.stringify(r)}\n`).join(''));
+  const log = (r: LogRecord) => {
+    history.push(r);
+    appendFileSync(logPath, `${JSON.stringify(r)}\n`);
+  };
+
+  let step = state?.step ?? 0;
+  let trainTime = state?.trainTime ?? 0;
+  let tokensSeen = state?.tokensSeen ?? 0;
+  let sequencesSeen = state?.sequencesSeen ?? 0;
+  let totalSteps: number | null = state?.totalSteps ?? config.maxSteps;
+  let evalEvery: number | null = state?.evalEvery ?? null;
+  let secPerStep: number | null =
+    (state as (TrainerState & { secPerStep?: number }) | null)?.secPerStep ?? null;
+  const resolveEvalEvery = () => {
+    if (typeof config.evalInterval === 'number') evalEvery = Math.max(1, config.evalInterval);
+    else if (secPerStep !== null)
+      evalEvery = Math.max(1, Math.round(parseDuration(config.evalInterval) / secPerStep));
+  };
+  if (evalEvery === null || options.fromFlags.has('evalInterval')) resolveEvalEvery();
+
+  const params = model.numParameters();
+  io.print(
+    `${state ? 'Resuming' : 'Training'} ${objective.title}: ${(params / 1e6).toFixed(2)}M parameters, batch ${config.batchSize}, lr ${config.lr} (${config.decay}), ${
+      config.maxSteps ? `${config.maxSteps} steps` : `${formatTime(config.maxTime ?? 0)} budget`
+    }`,
+  );
+  io.print(
+    `Corpus: ${config.corpus.length ? config.corpus.join(', ') : 'Moby-Dick (embedded)'}, ${split.train.length} training / ${split.validation.length} validation documents (${split.trainText.length.toLocaleString('en-US')} / ${split.validationText.length.toLocaleString('en-US')} characters). Output: ${out}`,
+  );
+  if (state) io.print(`Continuing from step ${step}${totalSteps ? ` of ${totalSteps}` : ''}.`);
+  else
+    log({
+      type: 'start',
+      step: 0,
+      config,
+      parameters: params,
+      vocabSize: tokenizer.vocabSize,
+      time: new Date().toISOString(),
+    });
+
+  const trainPoints = (): [number, number][] =>
+    history.filter((r) => r.type === 'train').map((r) => [r.step, r.loss as number] as [number, number]);
+  const drawChart = () => {
+    const evals = history.filter((r) => r.type === 'eval');
+    const last = evals[evals.length - 1];
+    const notes = [
+      `${(params / 1e6).toFixed(2)}M parameters · batch ${config.batchSize} · lr ${config.lr} ${config.decay} · seed ${config.seed} · ${formatTime(trainTime)} of training`,
+    ];
+    if (last) notes.push(`step ${last.step}: ${objective.describe(last as unknown as Metrics)}`);
+    writeFileSync(
+      chartPath,
+      lineChartSvg({
+        title: `${objective.title}: loss`,
+        xLabel: 'step',
+        yLabel: config.model === 'gpt' ? 'cross-entropy (nats/token)' : 'MLM + NSP loss',
+        notes,
+        series: [
+          { name: 'train (smoothed)', color: '#1f77b4', points: smooth(trainPoints(), 0.95) },
+          {
+            name: 'validation',
+            color: '#d62728',
+            points: evals.map((r) => [r.step, r.valLoss as number] as [number, number]),
+            dots: true,
+          },
+        ],
+      }),
+    );
+  };
+
+  const save = () => {
+    const files: Record<string, string | Uint8Array> = {};
+    const pretrained = model.toPretrainedBytes();
+    files['config.json'] = pretrained.configJson;
+    files['model.safetensors'] = pretrained.safetensors;
+    Object.assign(files, tokenizerFiles(tokenizer));
+    const sd = optimizer.stateDict();
+    files['optimizer.safetensors'] = toSafetensors(sd.moments);
+    const st: TrainerState & { optimizer: { step: number; steps: number[] }; secPerStep: number | null } = {
+      format: 'tsformer-trainer/1',
+      model: config.model,
+      step,
+      totalSteps,
+      evalEvery,
+      trainTime,
+      tokensSeen,
+      sequencesSeen,
+      dataRng: dataRng.state() as GeneratorState,
+      dropoutRng: (dropoutRng?.state() ?? { seed: 0, offset: 0 }) as GeneratorState,
+      config,
+      savedAt: new Date().toISOString(),
+      optimizer: { step: sd.step, steps: sd.steps },
+      secPerStep,
+    };
+    files['trainer_state.json'] = `${JSON.stringify(st, null, 2)}\n`;
+    saveCheckpoint(out, files);
+  };
+
+  const evaluate = async (full: boolean) => {
+    io.progress.clear();
+    const t0 = performance.now();
+    const m = objective.evaluate(full);
+    const record: LogRecord = {
+      type: 'eval',
+      step,
+      trainTime,
+      full,
+      ...m,
+      evalSeconds: (performance.now() - t0) / 1000,
+    };
+    io.print(
+      `eval step ${step} (${formatTime(trainTime)}): ${objective.describe(m)}${full ? ' [full split]' : ''}`,
+    );
+    if (objective.sample && !full) {
+      const s = await objective.sample();
+      record.sample = s;
+      io.print(`  sample: ${JSON.stringify(config.prompt + s)}`);
+    }
+    log(record);
+    drawChart();
+    return m;
+  };
+
+  // Ctrl-C (and the test hook TSFORMER_TRAINER_STOP_AT=<step>): finish the step, save, stop.
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) {
+      io.progress.clear();
+      io.print('Second Ctrl-C: stopping without saving (the last checkpoint is intact).');
+      process.exit(130);
+    }
+    interrupted = true;
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  io.signal?.addEventListener('abort', () => {
+    interrupted = true;
+  });
+  const stopAt = Number(process.env.TSFORMER_TRAINER_STOP_AT ?? Number.NaN);
+
+  const measureFrom = 3;
+  const measureAt = Math.max(8, Math.min(config.warmup, 25));
+  let measureStart: number | null = null;
+  let rate = 0;
+  let stepEma = 0;
+  let lossAvg = Number.NaN;
+  let lastMetrics: Metrics | undefined;
+
+  try {
+    let schedule: Schedule | null = totalSteps !== null ? makeSchedule(config, totalSteps) : null;
+    const provisional = makeSchedule(config, Math.max(config.warmup * 10, 1000));
+    while (totalSteps === null || step < totalSteps) {
+      const batch = objective.makeBatch(dataRng);
+      const lr = (schedule ?? provisional)(step);
+      const t0 = performance.now();
+      const r = trainStep({ model, lossFn: objective.lossFn, optimizer, batch, gradClip: config.clip, lr });
+      const dt = (performance.now() - t0) / 1000;
+      if (!r.finite) {
+        io.progress.clear();
+        const what = Number.isFinite(r.loss) ? `the gradient norm is ${r.gradNorm}` : `the loss is ${r.loss}`;
+        io.print(
+          `Stopped at step ${step + 1}: ${what} (lr ${lr.toExponential(2)}). No update was made and the last checkpoint is intact. Hint: lower --lr, raise --warmup, or keep --clip at 1; check the corpus for odd text.`,
+        );
+        log({ type: 'nan', step: step + 1, loss: r.loss, lr });
+        return { exitCode: 1, out, step };
+      }
+      step++;
+      trainTime += dt;
+      tokensSeen += objective.unit === 'tok' ? objective.unitsPerStep : 0;
+      sequencesSeen += config.batchSize;
+      rate = rate === 0 ? objective.unitsPerStep / dt : 0.9 * rate + (0.1 * objective.unitsPerStep) / dt;
+      lossAvg = Number.isNaN(lossAvg) ? r.loss : 0.95 * lossAvg + 0.05 * r.loss;
+      log({
+        type: 'train',
+        step,
+        loss: r.loss,
+        ...r.parts,
+        lr,
+        gradNorm: r.gradNorm,
+        trainTime,
+        stepSeconds: dt,
+      });
+
+      // the time budget becomes a step count once, from the speed of steps measureFrom … measureAt
+      if (step === measureFrom) measureStart = trainTime;
+      if (secPerStep === null && step === measureAt && measureStart !== null) {
+        secPerStep = (trainTime - measureStart) / (measureAt - measureFrom);
+        if (evalEvery === null) resolveEvalEvery();
+      }
+      if (totalSteps === null && config.maxTime !== null) {
+        if (trainTime >= config.maxTime) totalSteps = step;
+        else if (secPerStep !== null)
+          totalSteps = step + Math.max(0, Math.floor((config.maxTime - trainTime) / secPerStep));
+        if (totalSteps !== null) {
+          schedule = makeSchedule(config, totalSteps);
+          log({ type: 'budget', step, totalSteps, secPerStep, maxTime: config.maxTime });
+        }
+      }
+
+      stepEma = stepEma === 0 ? dt : 0.9 * stepEma + 0.1 * dt;
+      const eta = totalSteps !== null && secPerStep !== null ? (totalSteps - step) * stepEma : null;
+      io.progress.update({
+        step,
+        totalSteps,
+        loss: lossAvg,
+        lr,
+        rate,
+        rateUnit: objective.unit,
+        trainTime,
+        eta,
+      });
+
+      const done = totalSteps !== null && step >= totalSteps;
+      if (!done && evalEvery !== null && step % evalEvery === 0) {
+        lastMetrics = await evaluate(false);
+        if (config.saveInterval === 0) save();
+      }
+      if (!done && config.saveInterval > 0 && step % config.saveInterval === 0) save();
+      await new Promise((r) => setImmediate(r)); // lets Ctrl-C in
+      if (step === stopAt) interrupted = true;
+      if (interrupted && !done) {
+        io.progress.clear();
+        save();
+        io.print(
+          `Interrupted at step ${step}${totalSteps ? ` of ${totalSteps}` : ''}: checkpoint saved in ${join(out, 'checkpoint')}. Continue with: pnpm train ${config.model} --resume --out ${initial.out}`,
+        );
+        log({ type: 'interrupted', step });
+        return { exitCode: 130, out, step };
+      }
+    }
+    io.progress.clear();
+    lastMetrics = await evaluate(true);
+    save();
+    log({ type: 'end', step, trainTime, ...lastMetrics });
+    drawChart();
+    await objective.finalReport(io.print);
+    io.print('');
+    io.print(
+      `Done: ${step} steps in ${formatTime(trainTime)} of training. ${objective.describe(lastMetrics)}`,
+    );
+    io.print(`Checkpoint: ${join(out, 'checkpoint')} · log: ${logPath} · chart: ${chartPath}`);
+    return { exitCode: 0, out, step, final: lastMetrics };
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
