@@ -23,6 +23,19 @@ for (const key of Object.keys(backend)) {
     return r;
   };
 }
+const fusedWrapped: Record<string, unknown> = {};
+for (const [key, f] of Object.entries(backend.fused ?? {})) {
+  fusedWrapped[key] = (...args: unknown[]) => {
+    const t0 = performance.now();
+    const r = (f as (...a: unknown[]) => unknown)(...args);
+    const e = times.get(`fused:${key}`) ?? [0, 0];
+    e[0] += performance.now() - t0;
+    e[1]++;
+    times.set(`fused:${key}`, e);
+    return r;
+  };
+}
+wrapped.fused = fusedWrapped;
 setBackend(wrapped as never);
 const cfg = { nLayer: 6, nEmbd: 384, nHead: 6, nPositions: 256, vocabSize: 4096 };
 const batch = Number(process.env.B ?? 8);
