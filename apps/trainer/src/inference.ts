@@ -147,6 +147,10 @@ export function fillMask(
 ): MaskPrediction[] {
   const maskId = tokenizer.tokenToId('[MASK]');
   if (maskId === undefined) throw new InferenceError('the tokenizer has no [MASK] token');
+  // special tokens are never the answer
+  const special = new Set(
+    ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].flatMap((t) => tokenizer.tokenToId(t) ?? []),
+  );
   const wasTraining = model.training;
   model.eval();
   try {
@@ -163,6 +167,7 @@ export function fillMask(
         return positions.map((pos, mask) => {
           const row = probs.subarray(pos * v, (pos + 1) * v);
           const order = Array.from(row.keys())
+            .filter((id) => !special.has(id))
             .sort((x, y) => row[y]! - row[x]!)
             .slice(0, topK);
           return {
