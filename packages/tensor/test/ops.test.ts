@@ -140,6 +140,15 @@ describeBackends(['cpu', 'cpu-js', 'gpu'], () => {
       );
     });
 
+    it('numbers outside int32 promote an int32 operand to float32', () => {
+      const i = tensor([1, 0], [2], { dtype: 'int32' });
+      const w = where(i, 0, -3.4028234663852886e38);
+      expect(w.dtype).toBe('float32');
+      expect(w.toArray()).toEqual([0, -3.4028234663852886e38]);
+      expect(add(i, -1e10).toArray()).toEqual([Math.fround(1 - 1e10), Math.fround(-1e10)]);
+      expect(add(i, 2).dtype).toBe('int32');
+    });
+
     it('where, maskedFill, comparisons and casts', () => {
       const cond = tensor([1, 0, 1]);
       expect(where(cond, tensor([1, 2, 3]), tensor([-1, -2, -3])).toArray()).toEqual([1, -2, 3]);

@@ -8,10 +8,14 @@ export function scalarOn(backend: Backend, value: number, dtype: DType): Tensor 
   return makeTensor(backend, backend.fill(dtype, 1, value), [], dtype);
 }
 
-/** Numbers in a binary op take the tensor's dtype when they are integers, else float32 (like PyTorch). */
+/**
+ * Numbers in a binary op take the tensor's dtype when they are int32-representable integers, else float32
+ * (like PyTorch, where `int_tensor + 1` stays int and `int_tensor + 1e10` or `+ 0.5` becomes float).
+ */
 export function asTensor(x: Tensor | number, like: Tensor): Tensor {
   if (typeof x !== 'number') return x;
-  return scalarOn(like.backend, x, Number.isInteger(x) ? like.dtype : 'float32');
+  const fitsInt = Number.isInteger(x) && x >= -2147483648 && x <= 2147483647;
+  return scalarOn(like.backend, x, fitsInt ? like.dtype : 'float32');
 }
 
 export function contiguousInput(t: Tensor): {
