@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { GPT2LMHeadModel } from '@tsformer/gpt';
@@ -10,7 +11,7 @@ import {
   saveCheckpoint,
 } from '../src/checkpoint.ts';
 import { loadCheckpointFolder } from '../src/inference.ts';
-import { cliProcess, smallCorpus, tempDir, trainLosses } from './helpers.ts';
+import { APP, cliProcess, smallCorpus, tempDir, trainLosses } from './helpers.ts';
 
 const files = (tag: string) => ({
   'config.json': `{"tag":"${tag}"}`,
@@ -70,4 +71,46 @@ describe('kill -9 during a save (child processes)', () => {
       expect(trainLosses(join(out, 'log.jsonl'), fs).map(([s]) => s)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     });
   }
+});
+
+describe('Ctrl-C', () => {
+  it('saves a checkpoint at the step it stopped and exits with 130', async () => {
+    const corpus = smallCorpus(6, 2000);
+    const out = join(tempDir(), 'run');
+    const args = [
+      'gpt',
+      '--preset',
+      'tiny-gpt',
+      '--corpus',
+      corpus,
+      '--out',
+      out,
+      '--steps',
+      '100000',
+      '--eval-interval',
+      '5',
+    ];
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@tsformer/source', '--import', 'tsx', join(APP, 'src', 'cli.ts'), ...args],
+      {
+        cwd: APP,
+        env: { ...process.env, INIT_CWD: APP },
+      },
+    );
+    let stdout = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (/eval step 5 /.test(stdout) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(code).toBe(130);
+    expect(stdout).toMatch(/Interrupted at step (\d+) of 100000: checkpoint saved/);
+    const step = Number(/Interrupted at step (\d+)/.exec(stdout)![1]);
+    const state = JSON.parse(fs.readFileSync(join(out, CHECKPOINT, 'trainer_state.json'), 'utf8'));
+    expect(state.step).toBe(step);
+    expect(isCompleteCheckpoint(join(out, CHECKPOINT))).toBe(true);
+  });
 });
