@@ -85,7 +85,10 @@ describe('bert/ (BertForPreTraining)', async () => {
     const cls = await extractor({ text: pairs[1]!.text, text_pair: pairs[1]!.text_pair }, { pooling: 'cls' });
     expect(cls.dims).toEqual([1, 32]);
     for (let c = 0; c < 32; c++) expect(Math.abs(cls.data[c]! - hs[(16 + 0) * 32 + c]!)).toBeLessThan(ATOL);
-    const mean = await extractor({ text: pairs[1]!.text, text_pair: pairs[1]!.text_pair }, { pooling: 'mean', normalize: true });
+    const mean = await extractor(
+      { text: pairs[1]!.text, text_pair: pairs[1]!.text_pair },
+      { pooling: 'mean', normalize: true },
+    );
     const n = pairs[1]!.length;
     const want = Array.from({ length: 32 }, (_, c) => {
       let s = 0;
@@ -98,7 +101,9 @@ describe('bert/ (BertForPreTraining)', async () => {
   });
 
   it('a task the architecture cannot do names the architectures it needs', async () => {
-    await expect(pipeline('question-answering', folder.dir)).rejects.toThrow(/BertForQuestionAnswering.*BertForPreTraining/);
+    await expect(pipeline('question-answering', folder.dir)).rejects.toThrow(
+      /BertForQuestionAnswering.*BertForPreTraining/,
+    );
     await expect(pipeline('text-generation', folder.dir)).rejects.toThrow(/GPT2LMHeadModel/);
   });
 });
@@ -125,10 +130,28 @@ describe('gpt2/ (GPT2LMHeadModel)', async () => {
   it('text-generation: sampling is seeded, and num_return_sequences gives different samples', async () => {
     const generator = await pipeline('text-generation', folder.dir);
     const prompt = charsOf([5, 6, 7]);
-    const a = await generator(prompt, { max_new_tokens: 8, temperature: 1.5, top_k: 20, top_p: 0.95, seed: 3 });
-    const b = await generator(prompt, { max_new_tokens: 8, temperature: 1.5, top_k: 20, top_p: 0.95, seed: 3 });
+    const a = await generator(prompt, {
+      max_new_tokens: 8,
+      temperature: 1.5,
+      top_k: 20,
+      top_p: 0.95,
+      seed: 3,
+    });
+    const b = await generator(prompt, {
+      max_new_tokens: 8,
+      temperature: 1.5,
+      top_k: 20,
+      top_p: 0.95,
+      seed: 3,
+    });
     expect(a).toEqual(b);
-    const many = await generator(prompt, { max_new_tokens: 8, do_sample: true, temperature: 2, num_return_sequences: 3, seed: 1 });
+    const many = await generator(prompt, {
+      max_new_tokens: 8,
+      do_sample: true,
+      temperature: 2,
+      num_return_sequences: 3,
+      seed: 1,
+    });
     expect(many).toHaveLength(3);
     expect(new Set(many.map((r) => r.generated_text)).size).toBeGreaterThan(1);
     const batch = await generator([prompt, charsOf([9])], { max_new_tokens: 2 });
@@ -155,14 +178,22 @@ describe('gpt2/ (GPT2LMHeadModel)', async () => {
     // an empty prompt starts from the BOS token (98 here); too many new tokens are capped at the context
     const [fromBos] = await generator('', { max_new_tokens: 500 });
     expect(fromBos!.generated_text).toHaveLength(63);
-    expect(w.list.join('\n')).toMatch(/max_new_tokens 500 does not fit the model's 64 positions; generating 63/);
+    expect(w.list.join('\n')).toMatch(
+      /max_new_tokens 500 does not fit the model's 64 positions; generating 63/,
+    );
   });
 });
 
 describe('heads/ (transformers fine-tuning classes)', () => {
   const load = (name: string) => ({
-    inputs: JSON.parse(readFileSync(join(FIXTURES, 'heads', name, 'inputs.json'), 'utf8')) as Record<string, number[][]>,
-    outputs: JSON.parse(readFileSync(join(FIXTURES, 'heads', name, 'outputs.json'), 'utf8')) as Record<string, number[][]>,
+    inputs: JSON.parse(readFileSync(join(FIXTURES, 'heads', name, 'inputs.json'), 'utf8')) as Record<
+      string,
+      number[][]
+    >,
+    outputs: JSON.parse(readFileSync(join(FIXTURES, 'heads', name, 'outputs.json'), 'utf8')) as Record<
+      string,
+      number[][]
+    >,
   });
 
   it('BertForSequenceClassification: text and text-pair scores, id2label', async () => {
@@ -185,7 +216,9 @@ describe('heads/ (transformers fine-tuning classes)', () => {
       }
       const best = await classifier([inputs0, inputs1]);
       expect(best).toHaveLength(2);
-      expect((best[0] as { label: string }).label).toBe('abc'[softmax(outputs.logits![0]!).indexOf(Math.max(...softmax(outputs.logits![0]!)))]);
+      expect((best[0] as { label: string }).label).toBe(
+        'abc'[softmax(outputs.logits![0]!).indexOf(Math.max(...softmax(outputs.logits![0]!)))],
+      );
     } finally {
       folder.done();
     }
@@ -214,7 +247,14 @@ describe('heads/ (transformers fine-tuning classes)', () => {
       const { inputs, outputs } = load('BertForTokenClassification');
       const ner = await pipeline('ner', folder.dir);
       const text = wordsOf(tok, inputs.input_ids![1]!); // row 1: one segment, no padding
-      const out = (await ner(text, { ignore_labels: [] })) as { entity: string; score: number; index: number; word: string; start: number; end: number }[];
+      const out = (await ner(text, { ignore_labels: [] })) as {
+        entity: string;
+        score: number;
+        index: number;
+        word: string;
+        start: number;
+        end: number;
+      }[];
       const logits = outputs.logits as unknown as number[][][];
       expect(out).toHaveLength(8);
       out.forEach((r, j) => {
@@ -225,7 +265,12 @@ describe('heads/ (transformers fine-tuning classes)', () => {
         expect(r.index).toBe(j);
         expect(text.slice(r.start, r.end)).toBe(r.word);
       });
-      const groups = (await ner(text, { aggregation_strategy: 'simple', ignore_labels: [] })) as { entity_group: string; word: string; start: number; end: number }[];
+      const groups = (await ner(text, { aggregation_strategy: 'simple', ignore_labels: [] })) as {
+        entity_group: string;
+        word: string;
+        start: number;
+        end: number;
+      }[];
       for (const g of groups) expect(text.slice(g.start, g.end)).toBe(g.word);
       expect(groups.map((g) => g.word).join(' ')).toBe(text);
     } finally {

@@ -15,7 +15,9 @@ export const FIXTURES: string =
 
 /** id i is "w<i>", except 0 [PAD], 1 [UNK] and `maskId` [MASK]; no [CLS]/[SEP], as the fixtures' inputs have none. */
 export function wordTokenizer(maskId = 37): WordPieceTokenizer {
-  const tokens = Array.from({ length: 99 }, (_, i) => (i === 0 ? '[PAD]' : i === 1 ? '[UNK]' : i === maskId ? '[MASK]' : `w${i}`));
+  const tokens = Array.from({ length: 99 }, (_, i) =>
+    i === 0 ? '[PAD]' : i === 1 ? '[UNK]' : i === maskId ? '[MASK]' : `w${i}`,
+  );
   return new WordPieceTokenizer(tokens, { specialTokens: ['[PAD]', '[UNK]', '[MASK]'] });
 }
 
@@ -45,7 +47,10 @@ export function fixtureFolder(
 }
 
 /** A named tensor of a safetensors file as a flat number array. */
-export async function fixtureTensor(file: string, name: string): Promise<{ shape: number[]; data: number[] }> {
+export async function fixtureTensor(
+  file: string,
+  name: string,
+): Promise<{ shape: number[]; data: number[] }> {
   const bytes = readFileSync(file);
   const src = createMemorySource({ 'f.safetensors': new Uint8Array(bytes) });
   const h = await readHeader(src, 'f.safetensors');

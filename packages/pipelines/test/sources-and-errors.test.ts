@@ -27,7 +27,9 @@ describe('sources', () => {
     const names = readdirSync(gpt.dir);
     const files = names.map((n) => new File([readFileSync(join(gpt.dir, n))], n));
     expect(await greedy(files)).toBe(want);
-    const map = Object.fromEntries(names.map((n) => [n, new Uint8Array(readFileSync(join(gpt.dir, n))).buffer]));
+    const map = Object.fromEntries(
+      names.map((n) => [n, new Uint8Array(readFileSync(join(gpt.dir, n))).buffer]),
+    );
     expect(await greedy(map)).toBe(want);
     const ranges: string[] = [];
     const server = createServer((req, res) => {
@@ -65,13 +67,19 @@ describe('bad input', () => {
     const f = fixtureFolder('gpt2', charTokenizer());
     try {
       unlinkSync(join(f.dir, 'tokenizer.json'));
-      await expect(pipeline('text-generation', f.dir)).rejects.toThrow(/text-generation needs a tokenizer: tokenizer\.json is missing/);
+      await expect(pipeline('text-generation', f.dir)).rejects.toThrow(
+        /text-generation needs a tokenizer: tokenizer\.json is missing/,
+      );
       await expect(pipeline('text-generation', f.dir)).rejects.toBeInstanceOf(MissingFileError);
       const g = fixtureFolder('gpt2', charTokenizer());
       unlinkSync(join(g.dir, 'model.safetensors'));
-      await expect(pipeline('feature-extraction', g.dir)).rejects.toThrow(/feature-extraction needs the weights in model\.safetensors/);
+      await expect(pipeline('feature-extraction', g.dir)).rejects.toThrow(
+        /feature-extraction needs the weights in model\.safetensors/,
+      );
       unlinkSync(join(g.dir, 'config.json'));
-      await expect(pipeline('feature-extraction', g.dir)).rejects.toThrow(/feature-extraction needs config\.json/);
+      await expect(pipeline('feature-extraction', g.dir)).rejects.toThrow(
+        /feature-extraction needs config\.json/,
+      );
       g.done();
       await expect(pipeline('fill-mask', join(f.dir, 'nowhere'))).rejects.toThrow(/config\.json/);
     } finally {
@@ -92,7 +100,11 @@ describe('bad input', () => {
     const qa = await pipeline('question-answering', qaFolder.dir, { onWarning: w.onWarning });
     const ids = Array.from({ length: 150 }, (_, i) => 2 + (i % 90));
     const context = wordsOf(qaTok, ids);
-    const short = (await qa(wordsOf(qaTok, [5, 6, 7]), context, { top_k: 3 })) as { answer: string; start: number; end: number }[];
+    const short = (await qa(wordsOf(qaTok, [5, 6, 7]), context, { top_k: 3 })) as {
+      answer: string;
+      start: number;
+      end: number;
+    }[];
     expect(short).toHaveLength(3); // 150 context tokens, 64 positions: several windows, no crash
     for (const a of short) expect(context.slice(a.start, a.end)).toBe(a.answer);
     const extractor = await pipeline('feature-extraction', qaFolder.dir, { onWarning: w.onWarning });

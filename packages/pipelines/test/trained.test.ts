@@ -24,7 +24,15 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('a GPT trained and saved here', async () => {
   const bpe = trainByteLevelBpe(CORPUS, { vocabSize: 300, specialTokens: ['<|endoftext|>'] });
-  const config = new GPT2Config({ vocabSize: bpe.vocabSize, nPositions: 64, nEmbd: 32, nLayer: 2, nHead: 4, eosTokenId: 0, bosTokenId: 0 });
+  const config = new GPT2Config({
+    vocabSize: bpe.vocabSize,
+    nPositions: 64,
+    nEmbd: 32,
+    nLayer: 2,
+    nHead: 4,
+    eosTokenId: 0,
+    bosTokenId: 0,
+  });
   const model = new GPT2LMHeadModel(config, { seed: 1 });
   const ids = bpe.encode(CORPUS.join(' ')).slice(0, 64);
   const inputIds = tensor(Int32Array.from(ids), [1, ids.length]);
@@ -58,17 +66,32 @@ describe('a GPT trained and saved here', async () => {
     );
     expect(written).toHaveLength(8);
     const tc = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8'));
-    expect(tc).toMatchObject({ tokenizer_class: 'GPT2Tokenizer', model_max_length: 64, eos_token: '<|endoftext|>', bos_token: '<|endoftext|>' });
+    expect(tc).toMatchObject({
+      tokenizer_class: 'GPT2Tokenizer',
+      model_max_length: 64,
+      eos_token: '<|endoftext|>',
+      bos_token: '<|endoftext|>',
+    });
     expect(tc.added_tokens_decoder['0']).toMatchObject({ content: '<|endoftext|>', special: true });
     expect(JSON.parse(readFileSync(join(dir, 'special_tokens_map.json'), 'utf8'))).toEqual({
       bos_token: '<|endoftext|>',
       eos_token: '<|endoftext|>',
       unk_token: '<|endoftext|>',
     });
-    expect(JSON.parse(readFileSync(join(dir, 'generation_config.json'), 'utf8'))).toMatchObject({ bos_token_id: 0, eos_token_id: 0 });
-    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).architectures).toEqual(['GPT2LMHeadModel']);
+    expect(JSON.parse(readFileSync(join(dir, 'generation_config.json'), 'utf8'))).toMatchObject({
+      bos_token_id: 0,
+      eos_token_id: 0,
+    });
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).architectures).toEqual([
+      'GPT2LMHeadModel',
+    ]);
     // model.safetensors is byte-identical to what the model package (and Python's save_file) writes
-    expect(Buffer.compare(readFileSync(join(dir, 'model.safetensors')), Buffer.from(model.toPretrainedBytes().safetensors))).toBe(0);
+    expect(
+      Buffer.compare(
+        readFileSync(join(dir, 'model.safetensors')),
+        Buffer.from(model.toPretrainedBytes().safetensors),
+      ),
+    ).toBe(0);
   });
 
   it('loads with pipeline() and generates what the model generates', async () => {
@@ -85,7 +108,9 @@ describe('a GPT trained and saved here', async () => {
     // the smallest shard size that gives three shards
     let maxShardSize = Math.ceil(total / 3);
     const shardCount = async (size: number) =>
-      [...(await toPretrainedFiles({ model }, { maxShardSize: size })).keys()].filter((f) => f.includes('-of-')).length;
+      [...(await toPretrainedFiles({ model }, { maxShardSize: size })).keys()].filter((f) =>
+        f.includes('-of-'),
+      ).length;
     while ((await shardCount(maxShardSize)) > 3) maxShardSize += 1024;
     const files = await savePretrained(sharded, { model, tokenizer: bpe }, { maxShardSize });
     const shards = readdirSync(sharded).filter((f) => /^model-\d{5}-of-00003\.safetensors$/.test(f));
@@ -99,7 +124,9 @@ describe('a GPT trained and saved here', async () => {
     expect(three.report!.files).toHaveLength(3);
     for (const [name, p] of one.model.namedParameters()) {
       const q = three.model.namedParameters().find(([n]) => n === name)![1];
-      expect(Buffer.compare(Buffer.from(p.dataSync().buffer), Buffer.from(q.dataSync().buffer)), name).toBe(0);
+      expect(Buffer.compare(Buffer.from(p.dataSync().buffer), Buffer.from(q.dataSync().buffer)), name).toBe(
+        0,
+      );
     }
     for (const dtype of ['F16', 'BF16'] as const) {
       const half = await toPretrainedFiles({ model, tokenizer: bpe }, { dtype });
@@ -148,7 +175,11 @@ describe('a BERT trained and saved here', async () => {
 
   it('fill-mask and next-sentence-prediction run from the folder', async () => {
     const unmasker = await pipeline('fill-mask', dir);
-    const out = (await unmasker('call me [MASK].', { top_k: 3 })) as { score: number; token_str: string; sequence: string }[];
+    const out = (await unmasker('call me [MASK].', { top_k: 3 })) as {
+      score: number;
+      token_str: string;
+      sequence: string;
+    }[];
     expect(out).toHaveLength(3);
     expect(out[0]!.score).toBeGreaterThanOrEqual(out[1]!.score);
     expect(out[0]!.sequence.startsWith('call me')).toBe(true);

@@ -46,6 +46,7 @@ interface Prepared {
   ids: number[];
   options: Parameters<typeof generate>[2] & object;
   eos: Set<number>;
+  eosIds: Set<number>;
   fullText: boolean;
 }
 
@@ -110,6 +111,7 @@ function prepare(parts: PipelineParts, prompt: string, o: TextGenerationOptions)
     prompt,
     ids,
     eos: new Set([...eosList, ...(o.stop_tokens ?? [])]),
+    eosIds: new Set(eosList),
     fullText: o.return_full_text ?? true,
     options: {
       maxNewTokens: maxNew,
@@ -153,9 +155,9 @@ export async function* streamText(
   let shown = '';
   let reason: FinishReason = 'length';
   const run = generate(model, p.ids, p.options);
+  const promptText = tok.decode(p.ids, true);
   const piece = (final: boolean): string => {
     const all = tok.decode([...p.ids, ...newIds], true);
-    const promptText = tok.decode(p.ids, true);
     let text = all.startsWith(promptText) ? all.slice(promptText.length) : tok.decode(newIds, true);
     // hold back a trailing replacement character: a multi-byte character may be half generated
     if (!final && text.endsWith('\ufffd')) text = text.slice(0, -1);
@@ -169,11 +171,10 @@ export async function* streamText(
   try {
     for await (const id of run) {
       newIds.push(id);
-      if (p.eos.has(id)) reason = 'eos';
+      if (p.eos.has(id)) reason = p.eosIds.has(id) ? 'eos' : 'stop';
       const s = piece(false);
       if (s) yield s;
     }
-    reason = (await run).finishReasons[0] ?? reason;
   } catch (e) {
     if (!options.signal?.aborted) throw e;
     reason = 'cancelled';
