@@ -134,8 +134,7 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
     throw new Error(`gpu backend: gpu.js chose mode ${gpu.mode} instead of ${mode}`);
   }
   const webgpu = mode === 'webgpu';
-  const ctx = gpu.context;
-  const maxTextureSize = ctx ? Number(ctx.getParameter(ctx.MAX_TEXTURE_SIZE)) : 0;
+  let maxTextureSize = -1;
   let live = 0;
   // WebGPU: one promise chain in submission order (gpu.js returns a Promise per kernel call there)
   let queue: Promise<unknown> = webgpu
@@ -153,7 +152,10 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
       k = gpu.createKernel(spec.source, {
         output: [1],
         pipeline: true,
-        immutable: true,
+        // mutable kernels whose every result is cloned at once: the clone holds a reference, so the next run
+        // renders into a fresh texture (gpu.js's `immutable` recycling of argument textures mixed up tensors
+        // of different sizes sharing one kernel)
+        immutable: false,
         precision: 'single',
         tactic: 'precision',
         dynamicOutput: true,
@@ -191,7 +193,12 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
     if (!webgpu) {
       const resolved = args.map((a) => (a instanceof GpuStorage ? a.tex : a));
       if (k.output?.[0] !== size) k.setOutput([size]);
-      out.tex = checkResult(k, k(...resolved), key);
+      out.tex = (checkResult(k, k(...resolved), key) as GpuTexture & { clone(): GpuTexture }).clone();
+      // detach the kernel from the texture now owned by the tensor, so the tensor can be this kernel's input
+      // next time (gpu.js would otherwise refuse "source and destination textures are the same")
+      const inner = k.kernel as unknown as { texture: { newTexture(): void }; _textureSwitched: boolean };
+      inner.texture.newTexture();
+      inner._textureSwitched = true;
       return out;
     }
     const p = queue.then(async () => {
@@ -249,13 +256,26 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
     name: 'gpu',
     mode,
     syncReads: !webgpu,
-    maxTextureSize,
+    get maxTextureSize(): number {
+      if (maxTextureSize < 0) {
+        if (webgpu) maxTextureSize = 0;
+        else {
+          backend.free(backend.fill('float32', 1, 0)); // the GL context exists once a kernel has run
+          const k = kernels.get('fill') as unknown as { kernel?: { context?: GpuInstance['context'] } };
+          const ctx = k.kernel?.context;
+          maxTextureSize = ctx ? Number(ctx.getParameter(ctx.MAX_TEXTURE_SIZE)) : 0;
+        }
+      }
+      return maxTextureSize;
+    },
     ready,
     liveStorages: () => live,
     flush: () => queue.then(() => undefined),
 
     upload(data) {
-      const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+      // gpu.js reads a typed array's whole buffer: copy views that start inside it or end before its end
+      const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+      const f32 = data instanceof Float32Array && whole ? data : Float32Array.from(data);
       const s = run('upload', () => uploadSpec, data.length, [f32]);
       if (data instanceof Int32Array) s.host = data;
       return s;
