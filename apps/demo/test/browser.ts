@@ -1,0 +1,62 @@
+// Shared by the e2e tests and the bench: find Debian's chromium, launch it headless with a fresh profile through
+// playwright-core (never a downloaded browser), and serve the built site with COOP/COEP.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type BrowserContext, chromium } from 'playwright-core';
+// @ts-expect-error: a plain .mjs helper without types
+import { serve } from '../scripts/serve.mjs';
+
+export const app: string = resolve(import.meta.dirname, '..');
+export const root: string = resolve(app, '../..');
+
+const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+
+/** The chromium binary, or null with the reason. */
+export function findChromium(): { path: string | null; reason: string } {
+  for (const c of CANDIDATES) if (c && existsSync(c)) return { path: c, reason: '' };
+  return {
+    path: null,
+    reason:
+      'chromium is not installed (apt-get install -y chromium, or scripts/setup-gpu.sh); set CHROMIUM_PATH to use another',
+  };
+}
+
+export async function launch(path: string): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const profile = mkdtempSync(join(tmpdir(), 'tsformer-demo-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: path,
+    headless: true,
+    viewport: { width: 1180, height: 900 },
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu-sandbox',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      // WebGL on the CPU (SwiftShader) where there is no GPU
+      '--enable-unsafe-swiftshader',
+    ],
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Builds the site when dist/ is missing or older than the sources (BUILD=1 forces it). */
+export function ensureBuilt(): void {
+  if (process.env.BUILD !== '1' && existsSync(join(app, 'dist/index.html'))) return;
+  const r = spawnSync('pnpm', ['run', 'build'], { cwd: app, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('the demo build failed');
+}
+
+export async function serveDist(isolation = true): Promise<{ url: string; close(): Promise<void> }> {
+  return serve(join(app, 'dist'), { isolation });
+}
