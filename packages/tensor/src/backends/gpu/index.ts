@@ -3,7 +3,7 @@ import type { Backend, Storage, StridedInput } from '../../backend.ts';
 import type { DType, TypedArray } from '../../dtype.ts';
 import { type Shape, sizeOf } from '../../shape.ts';
 import { coalesce } from '../cpu/kernels/strided.ts';
-import { type KernelSpec, stridedValues } from './kernels/common.ts';
+import { type KernelSpec, stridedValues, TEX } from './kernels/common.ts';
 import {
   binarySpec,
   castSpec,
@@ -155,14 +155,18 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
         // mutable kernels whose every result is cloned at once: the clone holds a reference, so the next run
         // renders into a fresh texture (gpu.js's `immutable` recycling of argument textures mixed up tensors
         // of different sizes sharing one kernel)
-        immutable: false,
+        // (WebGPU: an immutable pipeline kernel allocates a new output buffer per run, which is what we want)
+        immutable: webgpu,
         precision: 'single',
         tactic: 'precision',
         dynamicOutput: true,
         dynamicArguments: true,
         fixIntegerDivisionAccuracy: false,
         loopMaxIterations: MAX_ELEMENTS,
-        argumentTypes: Object.fromEntries(spec.args),
+        // tensors are textures on the GL modes and storage buffers on WebGPU
+        argumentTypes: Object.fromEntries(
+          spec.args.map(([name, type]) => [name, webgpu && type === TEX ? 'WebGPUBuffer' : type]),
+        ),
       });
       kernels.set(key, k);
     }
@@ -201,8 +205,10 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
       inner._textureSwitched = true;
       return out;
     }
+    // the inputs' handles are taken now: a tensor may be freed (tidy) before its queued consumer runs
+    const inputs = args.map((a) => (a instanceof GpuStorage ? a.pending : a));
     const p = queue.then(async () => {
-      const resolved = await Promise.all(args.map((a) => (a instanceof GpuStorage ? a.pending : a)));
+      const resolved = await Promise.all(inputs);
       if (k.output?.[0] !== size) k.setOutput([size]);
       return checkResult(k, await k(...resolved), key);
     });
@@ -301,9 +307,13 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
       if (s.tex) s.tex.delete();
       s.tex = null;
       if (s.pending) {
-        s.pending.then(
-          (h) => h?.delete(),
-          () => undefined,
+        // after every kernel queued so far, which may still read it
+        const handle = s.pending;
+        queue = queue.then(() =>
+          handle.then(
+            (h) => h?.delete(),
+            () => undefined,
+          ),
         );
         s.pending = null;
       }

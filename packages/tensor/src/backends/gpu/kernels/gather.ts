@@ -27,7 +27,7 @@ export const scatterAddCsrSpec: KernelSpec = kernel(
   ${divmod('r', 'j', 't', 'rowLen')}let s = starts[r];
   let e = starts[r + 1.0];
   let acc = 0.0;
-  for (let p = s; p < e; p++) {
+  for (let p = s; p < e; p = p + 1.0) {
     acc = acc + src[rows[p] * rowLen + j];
   }
   return acc;`,
@@ -45,7 +45,7 @@ export const scatterAddScanSpec: KernelSpec = kernel(
   `let t = this.thread.x * 1.0;
   ${divmod('r', 'j', 't', 'rowLen')}let acc = 0.0;
   if (r != skip) {
-    for (let p = 0.0; p < numIndices; p++) {
+    for (let p = 0.0; p < numIndices; p = p + 1.0) {
       if (idx[p] == r) { acc = acc + src[p * rowLen + j]; }
     }
   }

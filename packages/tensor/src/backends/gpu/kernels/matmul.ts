@@ -25,13 +25,13 @@ export const matmulSpec: KernelSpec = kernel(
   let bj = bi * bBatch + j * bCol;
   let k4 = Math.floor(k / 4.0) * 4.0;
   let acc = 0.0;
-  for (let p = 0.0; p < k4; p += 4.0) {
+  for (let p = 0.0; p < k4; p = p + 4.0) {
     acc = acc + a[ai + p * aK] * b[bj + p * bK]
       + a[ai + (p + 1.0) * aK] * b[bj + (p + 1.0) * bK]
       + a[ai + (p + 2.0) * aK] * b[bj + (p + 2.0) * bK]
       + a[ai + (p + 3.0) * aK] * b[bj + (p + 3.0) * bK];
   }
-  for (let q = k4; q < k; q++) {
+  for (let q = k4; q < k; q = q + 1.0) {
     acc = acc + a[ai + q * aK] * b[bj + q * bK];
   }
   return acc;`,

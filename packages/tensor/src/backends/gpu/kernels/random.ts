@@ -132,12 +132,33 @@ export function randomSpec(kind: 'uniform' | 'normal'): KernelSpec {
   let vh = x1h;
   let vl = x1l;
   if (lane >= 2.0) { uh = x2h; ul = x2l; vh = x3h; vl = x3l; }
-  let u1 = ${unit('uh', 'ul', true)};
   let u2 = ${unit('vh', 'vl', true)};
-  let rad = Math.sqrt(-2.0 * Math.log(u1));
-  let ang = 6.283185307179586 * u2;
+  // log(u1) from u1·2^24 = m·2^e with m in [1, 2) (exact halvings) and the atanh series of log(m): some
+  // drivers' log, sin and cos (SwiftShader's) are only good to ~1e-4, and these are good to float32 rounding
+  let m = uh * 256.0 + Math.floor(ul * 0.00390625) + 0.5;
+  let e = 0.0;
+  for (let h = 0; h < 24; h++) {
+    if (m >= 2.0) { m = m * 0.5; e = e + 1.0; }
+  }
+  let z = (m - 1.0) / (m + 1.0);
+  let z2 = z * z;
+  let lnm = 2.0 * z * (1.0 + z2 * (0.3333333333333333 + z2 * (0.2 + z2 * (0.14285714285714285 + z2 * (0.1111111111111111 + z2 * (0.09090909090909091 + z2 * (0.07692307692307693 + z2 * 0.06666666666666667)))))));
+  let lnu = lnm + (e - 24.0) * 0.6931471805599453;
+  let rad = Math.sqrt(-2.0 * lnu);
+  // cos/sin(2π·u2) by quadrant (an exact split of u2) and Taylor series on [0, π/2)
+  let qt = u2 * 4.0;
+  let quad = Math.floor(qt);
+  let th = (qt - quad) * 1.5707963267948966;
+  let t2 = th * th;
+  let sn = th * (1.0 - t2 / 6.0 * (1.0 - t2 / 20.0 * (1.0 - t2 / 42.0 * (1.0 - t2 / 72.0 * (1.0 - t2 / 110.0 * (1.0 - t2 / 156.0))))));
+  let cs = 1.0 - t2 / 2.0 * (1.0 - t2 / 12.0 * (1.0 - t2 / 30.0 * (1.0 - t2 / 56.0 * (1.0 - t2 / 90.0 * (1.0 - t2 / 132.0)))));
+  let c = cs;
+  let s = sn;
+  if (quad == 1.0) { c = -sn; s = cs; }
+  if (quad == 2.0) { c = -cs; s = -sn; }
+  if (quad == 3.0) { c = sn; s = -cs; }
   let odd = lane == 1.0 || lane == 3.0;
-  return odd ? rad * Math.sin(ang) : rad * Math.cos(ang);`;
+  return odd ? rad * s : rad * c;`;
   }
   return kernel(args, s);
 }

@@ -18,7 +18,7 @@ export function reduceSpec(op: ReduceOp): KernelSpec {
       `${head}let acc = 0.0;
   let part = 0.0;
   let cnt = 0.0;
-  for (let j = 0.0; j < len; j++) {
+  for (let j = 0.0; j < len; j = j + 1.0) {
     part = part + x[base + j * inner];
     cnt = cnt + 1.0;
     if (cnt >= 64.0) { acc = acc + part; part = 0.0; cnt = 0.0; }
@@ -36,7 +36,7 @@ export function reduceSpec(op: ReduceOp): KernelSpec {
     `${head}let best = x[base];
   let at = 0.0;
   let nan = ${isNan('best')} ? 1.0 : 0.0;
-  for (let j = 1.0; j < len; j++) {
+  for (let j = 1.0; j < len; j = j + 1.0) {
     if (nan == 0.0) {
       let v = x[base + j * inner];
       if (${better} || ${isNan('v')}) { best = v; at = j; }

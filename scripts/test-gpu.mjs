@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+// The gpu backend's suites, on real GPU code paths with no GPU: (1) the tensor conformance suite (test/ops.test.ts,
+// `[gpu]` blocks) and test/gpu/*.test.ts in Node through gpu.js `headlessgl` (the `gl` package, Mesa under
+// xvfb-run); (2) test/browser/checks.ts in headless Debian Chromium driven by playwright-core, once on WebGL2 and
+// once on WebGPU, both through SwiftShader. Writes vitest-shaped JSON reports to .test-results/gpu-*.json
+// ({numPassedTests, numFailedTests, testResults[]}), prints `N passed, N failed`, exits non-zero on any failure.
+// With CI=true a missing path (no gl, no chromium, no WebGPU adapter) is a failure, not a skip.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const pkg = join(root, 'packages/tensor');
+const out = join(root, '.test-results');
+mkdirSync(out, { recursive: true });
+const ci = process.env.CI === 'true';
+const only = process.argv.slice(2); // e.g. `node scripts/test-gpu.mjs webgpu`
+const want = (name) => only.length === 0 || only.includes(name);
+const started = Date.now();
+let passed = 0;
+let failed = 0;
+const failures = [];
+
+function report(file, name, results, error) {
+  const ok = results.filter((r) => r.ok).length;
+  const bad = results.length - ok + (error ? 1 : 0);
+  const json = {
+    numPassedTests: ok,
+    numFailedTests: bad,
+    numPendingTests: 0,
+    numTodoTests: 0,
+    numFailedTestSuites: bad > 0 ? 1 : 0,
+    testResults: [
+      {
+        name,
+        status: bad > 0 ? 'failed' : 'passed',
+        message: error ?? '',
+        assertionResults: [
+          ...results.map((r) => ({
+            fullName: `${name} ${r.name}`,
+            status: r.ok ? 'passed' : 'failed',
+            duration: r.ms,
+            failureMessages: r.ok ? [] : [r.message],
+          })),
+          ...(error ? [{ fullName: `${name} (setup)`, status: 'failed', failureMessages: [error] }] : []),
+        ],
+      },
+    ],
+  };
+  writeFileSync(join(out, file), JSON.stringify(json, null, 2));
+  passed += ok;
+  failed += bad;
+  for (const r of results) if (!r.ok) failures.push(`${name}: ${r.name}: ${r.message.split('\n')[0]}`);
+  if (error) failures.push(`${name}: ${error.split('\n')[0]}`);
+}
+
+// ---- 0. the Debian packages and the gl build ----------------------------------------------------------------
+const setup = spawnSync('bash', ['scripts/setup-gpu.sh'], { cwd: root, stdio: 'inherit' });
+if (setup.status !== 0) {
+  report('gpu-setup.json', 'gpu setup', [], 'scripts/setup-gpu.sh failed');
+}
+
+// ---- 1. Node: headless-gl under Xvfb -------------------------------------------------------------------------
+if (want('headlessgl')) {
+  const t0 = Date.now();
+  const file = join(out, 'gpu-headlessgl.json');
+  rmSync(file, { force: true });
+  const r = spawnSync(
+    'xvfb-run',
+    [
+      '-a',
+      'pnpm',
+      'exec',
+      'vitest',
+      'run',
+      '--config',
+      'test/gpu/vitest.gpu.config.ts',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile=${file}`,
+    ],
+    { cwd: pkg, stdio: 'inherit', env: { ...process.env, TSFORMER_GPU: 'headlessgl' } },
+  );
+  let rep = null;
+  try {
+    rep = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    report('gpu-headlessgl.json', '[headlessgl]', [], `no vitest report (exit ${r.status})`);
+  }
+  if (rep) {
+    passed += rep.numPassedTests;
+    failed += rep.numFailedTests;
+    for (const s of rep.testResults)
+      for (const t of s.assertionResults)
+        if (t.status === 'failed') failures.push(`[headlessgl] ${t.fullName}`);
+    if (r.status !== 0 && rep.numFailedTests === 0) {
+      failed++;
+      failures.push(`[headlessgl] vitest exited ${r.status}`);
+    }
+    if (rep.numPassedTests === 0) {
+      failed++;
+      failures.push('[headlessgl] no gpu test ran (is TSFORMER_GPU wired to describeBackends?)');
+    }
+  }
+  console.log(`=== gpu headlessgl: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+// ---- 2. headless Chromium: WebGL2 and WebGPU through SwiftShader ---------------------------------------------
+const modes = ['webgl2', 'webgpu'].filter(want);
+if (modes.length > 0) {
+  const t0 = Date.now();
+  const req = createRequire(join(pkg, 'package.json'));
+  const dir = mkdtempSync(join(tmpdir(), 'tsformer-gpu-page-'));
+  let browser = null;
+  let server = null;
+  try {
+    req('esbuild').buildSync({
+      entryPoints: [join(pkg, 'test/browser/page.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      outfile: join(dir, 'page.js'),
+      external: ['node:*'],
+      conditions: ['@tsformer/source'],
+      logLevel: 'warning',
+    });
+    writeFileSync(
+      join(dir, 'index.html'),
+      '<!doctype html><meta charset="utf-8"><title>tsformer gpu checks</title><script type="module" src="page.js"></script>',
+    );
+    server = createServer((q, s) => {
+      const name = new URL(q.url, 'http://x').pathname === '/page.js' ? 'page.js' : 'index.html';
+      s.writeHead(200, { 'content-type': name.endsWith('.js') ? 'text/javascript' : 'text/html' });
+      s.end(readFileSync(join(dir, name)));
+    });
+    await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = server.address().port;
+    const { chromium } = req('playwright-core');
+    browser = await chromium.launch({
+      executablePath: process.env.TSFORMER_CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--headless',
+        '--disable-gpu-sandbox',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        // playwright launches with a fresh temporary --user-data-dir of its own
+        '--enable-unsafe-webgpu',
+        '--enable-features=Vulkan',
+        '--use-webgpu-adapter=swiftshader',
+        '--enable-unsafe-swiftshader',
+        '--use-angle=swiftshader',
+      ],
+    });
+    for (const mode of modes) {
+      const t1 = Date.now();
+      const page = await browser.newPage();
+      const logs = [];
+      page.on('console', (m) => logs.push(m.text()));
+      page.on('pageerror', (e) => logs.push(String(e)));
+      let res = null;
+      try {
+        await page.goto(`http://127.0.0.1:${port}/?mode=${mode}`);
+        await page.waitForFunction(() => window.__tsformerResults !== undefined, null, { timeout: 300_000 });
+        res = await page.evaluate(() => window.__tsformerResults);
+      } catch (e) {
+        res = { mode, results: [], error: `${e.message}\n${logs.slice(-5).join('\n')}` };
+      }
+      await page.close();
+      if (res.mode !== mode && !res.error) res.error = `the page ran ${res.mode}, not ${mode}`;
+      report(`gpu-${mode}.json`, `[${mode}]`, res.results, res.error);
+      const n = res.results.filter((r) => r.ok).length;
+      console.log(
+        `=== gpu ${mode}: ${n}/${res.results.length} checks passed in ${((Date.now() - t1) / 1000).toFixed(0)} s${res.error ? ` (${res.error.split('\n')[0]})` : ''}`,
+      );
+      for (const r of res.results)
+        console.log(`  ${r.ok ? '✓' : '×'} ${r.name} (${r.ms} ms)${r.ok ? '' : `: ${r.message}`}`);
+    }
+  } catch (e) {
+    const msg = `browser suite could not start: ${e.message}`;
+    if (ci) report('gpu-browser.json', '[browser]', [], msg);
+    else console.log(`=== ${msg} (skipped; with CI=true this fails)`);
+  } finally {
+    await browser?.close();
+    server?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`=== gpu browser suites: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+if (failures.length > 0) {
+  console.log('\nFailed:');
+  for (const f of failures) console.log(`  - ${f}`);
+}
+console.log(`\ngpu suites took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);
