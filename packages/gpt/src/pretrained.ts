@@ -6,7 +6,7 @@ import {
   writePretrainedFolder,
 } from '@tsformer/attention';
 import { fromSafetensors, toSafetensors } from '@tsformer/tensor';
-import type { Module } from '@tsformer/tensor/nn';
+import { type Module, withoutInit } from '@tsformer/tensor/nn';
 import { fromHfConfig, type GPT2Config, toHfConfigJson } from './config.ts';
 
 export interface PretrainedLoadOptions {
@@ -40,7 +40,7 @@ export function loadPretrained<M extends Module>(
   const config = fromHfConfig(JSON.parse(files.configJson) as Record<string, unknown>);
   const strict = options.strict ?? true;
   // with strict off, parameters the file lacks must start from HF's initialisation, so initialise first
-  const model = create(config, !strict);
+  const model = strict ? withoutInit(() => create(config, false)) : create(config, true);
   const tensors = fromSafetensors(files.safetensors, { fileName: 'model.safetensors' });
   const report = loadCheckpoint(model, tensors, {
     basePrefix: 'transformer',

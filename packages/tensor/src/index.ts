@@ -4,6 +4,21 @@ export { type CpuBackend, type CpuBackendOptions, createCpuBackend } from './bac
 export type { DType, TypedArray } from './dtype.ts';
 export { dispose, getBackend, keep, setBackend, tidy } from './engine.ts';
 export {
+  bfloat16ToFloat32,
+  float16ToFloat32,
+  float32ToBfloat16,
+  float32ToFloat16,
+  type ParsedSafetensors,
+  parseSafetensors,
+  type RawTensor,
+  readSafetensorsHeader,
+  type SafetensorsDType,
+  type SafetensorsHeader,
+  type SafetensorsHeaderEntry,
+  serializeSafetensors,
+  type TensorToWrite,
+} from './io/safetensors.ts';
+export {
   fromSafetensors,
   loadSafetensorsFile,
   type SafetensorsLoadOptions,

@@ -1,2 +1,11 @@
-export { Dropout, Embedding, type InitOptions, LayerNorm, Linear, normal_, uniform_ } from './layers.ts';
+export {
+  Dropout,
+  Embedding,
+  type InitOptions,
+  LayerNorm,
+  Linear,
+  normal_,
+  uniform_,
+  withoutInit,
+} from './layers.ts';
 export { isParameter, Module, parameter } from './module.ts';

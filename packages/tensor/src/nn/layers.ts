@@ -15,8 +15,26 @@ export interface InitOptions {
   generator?: Generator;
 }
 
+let initEnabled = true;
+
+/**
+ * Builds modules without drawing initial values: parameters are allocated (lazily zeroed memory on the CPU)
+ * and `normal_` / `uniform_` do nothing. For models whose weights are loaded from a checkpoint next, so that a
+ * gpt2-sized model is ready in milliseconds instead of seconds of random draws.
+ */
+export function withoutInit<T>(build: () => T): T {
+  const prev = initEnabled;
+  initEnabled = false;
+  try {
+    return build();
+  } finally {
+    initEnabled = prev;
+  }
+}
+
 /** Fills `t` with N(0, std²) in place (the Hugging Face initialisation of weights). */
 export function normal_(t: Tensor, std: number, options: InitOptions = {}): Tensor {
+  if (!initEnabled) return t;
   return noGrad(() =>
     t.assign(
       mul(randn(t.shape, { generator: options.generator ?? getDefaultGenerator(), backend: t.backend }), std),
@@ -26,6 +44,7 @@ export function normal_(t: Tensor, std: number, options: InitOptions = {}): Tens
 
 /** Fills `t` with U(-bound, bound) in place. */
 export function uniform_(t: Tensor, bound: number, options: InitOptions = {}): Tensor {
+  if (!initEnabled) return t;
   return noGrad(() => {
     const u = rand(t.shape, { generator: options.generator ?? getDefaultGenerator(), backend: t.backend });
     return t.assign(mul(sub(u, 0.5), 2 * bound));
@@ -59,7 +78,7 @@ export class Embedding extends Module {
     super();
     this.paddingIdx = options.paddingIdx ?? null;
     const w = normal_(zeros([numEmbeddings, dim]), 1, options);
-    if (this.paddingIdx !== null) {
+    if (this.paddingIdx !== null && initEnabled) {
       const row = reshape(arange(numEmbeddings, undefined, 1, { backend: w.backend }), [numEmbeddings, 1]);
       noGrad(() => w.assign(where(eq(row, this.paddingIdx!), 0, w)));
     }

@@ -9,6 +9,8 @@ export interface CreateOptions {
   dtype?: DType;
   requiresGrad?: boolean;
   backend?: Backend;
+  /** false hands a typed array's memory to the tensor instead of copying it (the caller must not write to it) */
+  copy?: boolean;
 }
 
 type NestedInput = number | readonly NestedInput[];
@@ -54,8 +56,11 @@ export function tensor(
   let outShape: number[];
   if (ArrayBuffer.isView(data)) {
     const dtype = options.dtype ?? dtypeOfArray(data as TypedArray);
-    values = arrayFor(dtype, data.length);
-    values.set(data as TypedArray);
+    if (options.copy === false && dtype === dtypeOfArray(data as TypedArray)) values = data as TypedArray;
+    else {
+      values = arrayFor(dtype, data.length);
+      values.set(data as TypedArray);
+    }
     outShape = shape ? [...shape] : [data.length];
   } else {
     const dtype = options.dtype ?? 'float32';

@@ -164,7 +164,8 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     ready: gemm.ready,
     upload: (data) => data,
     fill(dtype, size, value) {
-      return alloc(dtype, size).fill(value);
+      // a fresh typed array is zeroed lazily by the OS: zeros cost nothing until written
+      return value === 0 ? arrayFor(dtype, size) : alloc(dtype, size).fill(value);
     },
     readSync: (s) => asArray(s).slice(),
     read: (s) => Promise.resolve(asArray(s).slice()),
