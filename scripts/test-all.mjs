@@ -3,7 +3,7 @@
 // ones (SLOW=1), and the packed-package check. Ends with one line `N passed, N failed`, counting each vitest
 // test and each check. Exits non-zero if anything failed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -70,12 +70,39 @@ function vitest(name, file, env = {}) {
   }
 }
 
+// The gpu backend's suites (headless-gl under Xvfb, WebGL2 and WebGPU in headless Chromium): scripts/test-gpu.mjs
+// writes vitest-shaped reports .test-results/gpu-*.json; each test in them counts here.
+function gpu(name) {
+  const ok = step(name, 'node', ['scripts/test-gpu.mjs']);
+  const files = readdirSync(out).filter((f) => f.startsWith('gpu-') && f.endsWith('.json'));
+  if (files.length === 0) {
+    failed++;
+    failures.push(`${name} (no report)`);
+    return;
+  }
+  let bad = 0;
+  for (const f of files) {
+    const report = JSON.parse(readFileSync(join(out, f), 'utf8'));
+    passed += report.numPassedTests;
+    failed += report.numFailedTests;
+    bad += report.numFailedTests;
+    for (const suite of report.testResults)
+      for (const t of suite.assertionResults)
+        if (t.status === 'failed') failures.push(`${name}: ${t.fullName}`);
+  }
+  if (!ok && bad === 0) {
+    failed++;
+    failures.push(`${name} exited non-zero`);
+  }
+}
+
 check('lint', 'pnpm', ['-s', 'lint']);
 check('typecheck', 'pnpm', ['-s', 'typecheck']);
 check('build', 'pnpm', ['-s', 'build']);
 vitest('tests', join(out, 'quick.json'));
 vitest('slow tests', join(out, 'slow.json'), { SLOW: '1' });
 check('packed packages', 'node', ['scripts/check-packed.mjs']);
+gpu('gpu suites');
 
 if (failures.length > 0) {
   console.log('\nFailed:');

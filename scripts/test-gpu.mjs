@@ -77,7 +77,7 @@ if (want('headlessgl')) {
       'vitest',
       'run',
       '--config',
-      'test/gpu/vitest.gpu.config.ts',
+      'vitest.gpu.config.ts',
       '--reporter=default',
       '--reporter=json',
       `--outputFile=${file}`,

@@ -105,7 +105,7 @@ describe.skipIf(gpu === null)(
       const liveAfter: number[] = [];
       for (let step = 0; step < 6; step++) {
         tidy(() => {
-          const loss = crossEntropy(gelu(layerNorm(add(matmul(x, w), b))), y);
+          const loss = crossEntropy(gelu(layerNorm(add(matmul(x, w), b), null, null)), y);
           loss.backward();
           opt.step();
           opt.zeroGrad();

@@ -402,9 +402,11 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
       let rest = nonEmpty.slice();
       let acc: { storage: Storage; inner: number } | null = null;
       while (rest.length > 0) {
-        const group = acc ? [acc, ...rest.slice(0, 3)] : rest.slice(0, 4);
+        const group: { storage: Storage; inner: number }[] = acc
+          ? [acc, ...rest.slice(0, 3)]
+          : rest.slice(0, 4);
         rest = rest.slice(acc ? 3 : 4);
-        const total = group.reduce((n, p) => n + p.inner, 0);
+        const total: number = group.reduce((n, p) => n + p.inner, 0);
         const next = run(`concat:${group.length}`, () => concatSpec(group.length), outer * total, [
           ...group.map((p) => p.storage),
           ...group.map((p) => p.inner),
