@@ -20,8 +20,8 @@ import {
   fromHfConfig as gptFromHfConfig,
   isIgnoredGpt2Tensor,
 } from '@tsformer/gpt';
-import { type Backend, Generator, getBackend, noGrad, type Tensor, tensor } from '@tsformer/tensor';
-import { type Module, normal_ } from '@tsformer/tensor/nn';
+import { Generator, noGrad, type Tensor, tensor } from '@tsformer/tensor';
+import { type Module, normal_, withoutInit } from '@tsformer/tensor/nn';
 import { type HeaderEntry, readHeader, readTensorInto } from './safetensors.ts';
 import { MissingFileError, type ModelSource } from './source.ts';
 
@@ -157,43 +157,13 @@ function create(architecture: Architecture, config: Config): AnyModel {
   }
 }
 
-function allocate(dtype: string, size: number): Float32Array | Int32Array {
-  return dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
-}
-
 /**
- * Builds a model without computing its random initialisation: while `make` runs, the CPU backend's fill,
- * random and elementwise kernels hand out fresh zero arrays, which the OS maps lazily, so construction costs
- * neither time nor resident memory. Every value is overwritten by the checkpoint (missing parameters are
- * initialised afterwards). Other backends construct normally.
+ * Builds a model without computing its random initialisation (`withoutInit`): parameters are lazily zeroed
+ * memory, so construction costs neither time nor resident memory. Every value is overwritten by the checkpoint
+ * (missing parameters are initialised afterwards).
  */
 function constructLazily<T>(make: () => T): T {
-  const backend = getBackend() as Backend & Record<string, unknown>;
-  if (backend.name !== 'cpu') return make();
-  const saved = { fill: backend.fill, random: backend.random, binary: backend.binary, where: backend.where };
-  const numel = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
-  try {
-    Object.assign(backend, {
-      fill: (dtype: string, size: number, value: number) => {
-        const a = allocate(dtype, size);
-        if (value !== 0) a.fill(value);
-        return a;
-      },
-      random: (_kind: string, _seed: number, _offset: number, size: number) => new Float32Array(size),
-      binary: (_op: string, _a: unknown, _b: unknown, shape: readonly number[], dtype: string) =>
-        allocate(dtype, numel(shape)),
-      where: (_c: unknown, _a: unknown, _b: unknown, shape: readonly number[], dtype: string) =>
-        allocate(dtype, numel(shape)),
-    });
-  } catch {
-    Object.assign(backend, saved);
-    return make(); // a frozen backend: construct the ordinary way
-  }
-  try {
-    return make();
-  } finally {
-    Object.assign(backend, saved);
-  }
+  return withoutInit(make);
 }
 
 /** What loading found, by tensor name (the report of `@tsformer/attention`'s loadCheckpoint, plus files). */
@@ -339,7 +309,7 @@ export async function loadWeights(
   return report;
 }
 
-/** Reads a tensor into a parameter: in place on the CPU backend (no second copy), else by upload. */
+/** Reads a tensor into a fresh array and hands it to the parameter without another copy. */
 async function readParameter(
   source: ModelSource,
   file: string,
@@ -347,20 +317,9 @@ async function readParameter(
   entry: HeaderEntry,
   p: Tensor,
 ): Promise<void> {
-  let target: Float32Array | null = null;
-  try {
-    const s = p.storage as unknown;
-    if (p.backend.name === 'cpu' && s instanceof Float32Array && s.length === p.size) target = s;
-  } catch {
-    target = null;
-  }
-  if (target !== null) {
-    await readTensorInto(source, file, fileName, entry, target);
-    return;
-  }
   const data = new Float32Array(p.size);
   await readTensorInto(source, file, fileName, entry, data);
-  noGrad(() => p.assign(tensor(data, p.shape, { backend: p.backend })));
+  noGrad(() => p.assign(tensor(data, p.shape, { backend: p.backend, copy: false })));
 }
 
 /** transformers' `_init_weights` for parameters the checkpoint lacks: N(0, range) weights, zero biases, unit norms. */
