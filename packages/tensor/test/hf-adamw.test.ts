@@ -10,7 +10,8 @@ import { AdamW } from '../src/optim/index.ts';
 import { maxAbsDiff } from '../src/testing/index.ts';
 
 const FIXTURES =
-  process.env.TSFORMER_HF_FIXTURES ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../shared/fixtures/hf-tiny');
+  process.env.TSFORMER_HF_FIXTURES ??
+  resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../shared/fixtures/hf-tiny');
 const present = existsSync(join(FIXTURES, 'gpt2', 'model.safetensors'));
 if (!present && process.env.CI) throw new Error(`hf-tiny fixtures not found at ${FIXTURES}`);
 

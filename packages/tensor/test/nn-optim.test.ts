@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { crossEntropy, matmul, Generator, noGrad, sum, tensor, tidy, type Tensor, getBackend } from '../src/index.ts';
+import {
+  crossEntropy,
+  Generator,
+  getBackend,
+  matmul,
+  noGrad,
+  sum,
+  type Tensor,
+  tensor,
+  tidy,
+} from '../src/index.ts';
 import { Dropout, Embedding, LayerNorm, Linear, Module, parameter } from '../src/nn/index.ts';
 import { AdamW, clipGradNorm, cosineWithWarmup, linearWithWarmup, SGD } from '../src/optim/index.ts';
 import { expectClose } from '../src/testing/index.ts';
@@ -59,7 +69,13 @@ describe('nn.Module', () => {
   it('Linear follows torch.nn.Linear: y = x·Wᵀ + b with W [out, in]', () => {
     const l = new Linear(2, 3);
     noGrad(() => {
-      l.weight.assign(tensor([[1, 2], [3, 4], [5, 6]]));
+      l.weight.assign(
+        tensor([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]),
+      );
       l.bias!.assign(tensor([0.5, 0, -1]));
     });
     expect(l.forward(tensor([[1, 1]])).toArray()).toEqual([[3.5, 7, 10]]);
@@ -83,7 +99,10 @@ describe('optim', () => {
   it('AdamW parameter groups can turn weight decay off', () => {
     const a = parameter(tensor([1]));
     const b = parameter(tensor([1]));
-    const opt = new AdamW([{ params: [a] }, { params: [b], options: { weightDecay: 0 } }], { lr: 0.1, weightDecay: 0.5 });
+    const opt = new AdamW([{ params: [a] }, { params: [b], options: { weightDecay: 0 } }], {
+      lr: 0.1,
+      weightDecay: 0.5,
+    });
     a.grad = tensor([0]);
     b.grad = tensor([0]);
     opt.step();
@@ -122,7 +141,12 @@ describe('optim', () => {
     const gen = new Generator(3);
     const l1 = new Linear(4, 16, { generator: gen });
     const l2 = new Linear(16, 3, { generator: gen });
-    const x = tensor([[1, 0, 0, 1], [0, 1, 1, 0], [1, 1, 0, 0], [0, 0, 1, 1]]);
+    const x = tensor([
+      [1, 0, 0, 1],
+      [0, 1, 1, 0],
+      [1, 1, 0, 0],
+      [0, 0, 1, 1],
+    ]);
     const y = tensor([0, 1, 2, 1], undefined, { dtype: 'int32' });
     const opt = new AdamW([...l1.parameters(), ...l2.parameters()], { lr: 0.05, weightDecay: 0 });
     const lossAt = () => crossEntropy(l2.forward(l1.forward(x).relu()), y);
@@ -140,7 +164,12 @@ describe('optim', () => {
 
 describe('memory: tidy, keep, dispose', () => {
   it('disposes what a scope made except what it returns or keeps, and gradients survive', () => {
-    const w = parameter(tensor([[1, 2], [3, 4]]));
+    const w = parameter(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+    );
     let inner: Tensor | null = null;
     let kept: Tensor | null = null;
     const out = tidy(() => {
