@@ -1,10 +1,15 @@
 // `pnpm bench`: kernel benchmarks of @tsformer/tensor. Prints a table for people, or with --json
 // exactly one JSON document { machine, results } on stdout (STYLE.md §10). Add a section by exporting
 // a BenchSection from its own file and listing it below.
+
+import { gpuBench } from './gpu.ts';
 import { type BenchResult, type BenchSection, machine } from './harness.ts';
 import { matmulBench } from './matmul.ts';
 
-const sections: [string, BenchSection][] = [['matmul', matmulBench]];
+const sections: [string, BenchSection][] = [
+  ['matmul', matmulBench],
+  ['gpu', gpuBench],
+];
 
 const json = process.argv.includes('--json');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
