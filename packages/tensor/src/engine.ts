@@ -33,17 +33,6 @@ export function keep<T extends Tensor>(t: T): T {
   return t;
 }
 
-type Kept =
-  | Tensor
-  | Kept[]
-  | { [key: string]: Kept }
-  | number
-  | string
-  | boolean
-  | null
-  | undefined
-  | undefined;
-
 function collect(value: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor): void {
   if (isTensor(value)) out.add(value);
   else if (Array.isArray(value)) for (const v of value) collect(v, out, isTensor);
