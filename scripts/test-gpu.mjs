@@ -64,9 +64,10 @@ if (setup.status !== 0) {
 }
 
 // ---- 1. Node: headless-gl under Xvfb -------------------------------------------------------------------------
-if (want('headlessgl')) {
+// The tensor conformance suite, then the Hugging Face parity suites of the models with every tensor on the GPU.
+function headlessgl(label, dir, fileName) {
   const t0 = Date.now();
-  const file = join(out, 'gpu-headlessgl.json');
+  const file = join(out, fileName);
   rmSync(file, { force: true });
   const r = spawnSync(
     'xvfb-run',
@@ -82,30 +83,35 @@ if (want('headlessgl')) {
       '--reporter=json',
       `--outputFile=${file}`,
     ],
-    { cwd: pkg, stdio: 'inherit', env: { ...process.env, TSFORMER_GPU: 'headlessgl' } },
+    { cwd: dir, stdio: 'inherit', env: { ...process.env, TSFORMER_GPU: 'headlessgl' } },
   );
   let rep = null;
   try {
     rep = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
-    report('gpu-headlessgl.json', '[headlessgl]', [], `no vitest report (exit ${r.status})`);
+    report(fileName, label, [], `no vitest report (exit ${r.status})`);
   }
   if (rep) {
     passed += rep.numPassedTests;
     failed += rep.numFailedTests;
     for (const s of rep.testResults)
-      for (const t of s.assertionResults)
-        if (t.status === 'failed') failures.push(`[headlessgl] ${t.fullName}`);
+      for (const t of s.assertionResults) if (t.status === 'failed') failures.push(`${label} ${t.fullName}`);
     if (r.status !== 0 && rep.numFailedTests === 0) {
       failed++;
-      failures.push(`[headlessgl] vitest exited ${r.status}`);
+      failures.push(`${label} vitest exited ${r.status}`);
     }
     if (rep.numPassedTests === 0) {
       failed++;
-      failures.push('[headlessgl] no gpu test ran (is TSFORMER_GPU wired to describeBackends?)');
+      failures.push(`${label} no gpu test ran (is TSFORMER_GPU wired to describeBackends?)`);
     }
   }
-  console.log(`=== gpu headlessgl: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  console.log(`=== gpu ${label}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+if (want('headlessgl')) {
+  headlessgl('[headlessgl]', pkg, 'gpu-headlessgl.json');
+  headlessgl('[headlessgl gpt hf-parity]', join(root, 'packages/gpt'), 'gpu-headlessgl-gpt.json');
+  headlessgl('[headlessgl bert hf-parity]', join(root, 'packages/bert'), 'gpu-headlessgl-bert.json');
 }
 
 // ---- 2. headless Chromium: WebGL2 and WebGPU through SwiftShader ---------------------------------------------
