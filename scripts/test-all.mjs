@@ -96,6 +96,29 @@ function gpu(name) {
   }
 }
 
+// The demo's end-to-end suite in headless Chromium (apps/demo/test/e2e.ts): it writes a vitest-shaped report
+// .test-results/demo.json; each check in it counts here (a skip without chromium counts as skipped, CI=true fails).
+function demo(name) {
+  const file = join(out, 'demo.json');
+  const ok = step(name, 'pnpm', ['--filter', '@tsformer/demo', 'e2e']);
+  if (!existsSync(file)) {
+    failed++;
+    failures.push(`${name} (no report)`);
+    return;
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  skipped += report.numPendingTests;
+  for (const suite of report.testResults)
+    for (const t of suite.assertionResults)
+      if (t.status === 'failed') failures.push(`${name}: ${t.fullName}`);
+  if (!ok && report.numFailedTests === 0) {
+    failed++;
+    failures.push(`${name} exited non-zero`);
+  }
+}
+
 check('lint', 'pnpm', ['-s', 'lint']);
 check('typecheck', 'pnpm', ['-s', 'typecheck']);
 check('build', 'pnpm', ['-s', 'build']);
@@ -103,6 +126,7 @@ vitest('tests', join(out, 'quick.json'));
 vitest('slow tests', join(out, 'slow.json'), { SLOW: '1' });
 check('packed packages', 'node', ['scripts/check-packed.mjs']);
 gpu('gpu suites');
+demo('demo e2e');
 
 if (failures.length > 0) {
   console.log('\nFailed:');

@@ -565,7 +565,12 @@ async function train(
   const sample = async (): Promise<void> => {
     model.train(false);
     const seedText = c.text.slice(0, 12);
-    const [out] = await sampler(seedText, { max_new_tokens: 60, temperature: 0.8, top_k: 20, seed: step });
+    const [out] = await sampler(seedText, {
+      max_new_tokens: Math.max(1, Math.min(60, c.context - 13)),
+      temperature: 0.8,
+      top_k: 20,
+      seed: step,
+    });
     model.train(true);
     emit({ type: 'sample', step, text: out!.generated_text });
   };

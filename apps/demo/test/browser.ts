@@ -41,6 +41,8 @@ export async function launch(path: string): Promise<{ context: BrowserContext; c
       '--enable-unsafe-swiftshader',
     ],
   });
+  // tsx (esbuild keepNames) wraps named functions in __name(); functions passed to page.evaluate need it too
+  await context.addInitScript({ content: 'globalThis.__name = (f) => f;' });
   return {
     context,
     close: async () => {
@@ -50,9 +52,9 @@ export async function launch(path: string): Promise<{ context: BrowserContext; c
   };
 }
 
-/** Builds the site when dist/ is missing or older than the sources (BUILD=1 forces it). */
+/** Builds the site (a few seconds), unless SKIP_BUILD=1 and dist/ exists. */
 export function ensureBuilt(): void {
-  if (process.env.BUILD !== '1' && existsSync(join(app, 'dist/index.html'))) return;
+  if (process.env.SKIP_BUILD === '1' && existsSync(join(app, 'dist/index.html'))) return;
   const r = spawnSync('pnpm', ['run', 'build'], { cwd: app, stdio: 'inherit' });
   if (r.status !== 0) throw new Error('the demo build failed');
 }

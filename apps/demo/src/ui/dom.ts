@@ -7,6 +7,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   ...children: (Node | string | null | undefined)[]
 ): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
+  // the panels check their own numbers; a browser's validation would silently block a submit (step mismatch)
+  if (el instanceof HTMLFormElement) el.noValidate = true;
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
     if (typeof v === 'function') el.addEventListener(k.replace(/^on/, ''), v as EventListener);

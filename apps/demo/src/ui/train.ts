@@ -19,7 +19,7 @@ export function createTrainPanel(root: HTMLElement, ctx: PanelContext): void {
   const heads = numberInput('train-heads', 4, 1, 16, 1);
   const context = numberInput('train-context', 64, 8, 256, 8);
   const batch = numberInput('train-batch', 8, 1, 64, 1);
-  const lr = numberInput('train-lr', 0.003, 0.00001, 0.1, 0.0001);
+  const lr = numberInput('train-lr', 0.003, 0.00001, 0.1, 0.0005);
   const every = numberInput('train-sample-every', 50, 0, 10000, 1);
   const go = h('button', { id: 'train-run', type: 'submit' }, 'Train');
   const stop = h('button', { id: 'train-stop', type: 'button', disabled: true }, 'Stop');
