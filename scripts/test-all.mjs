@@ -125,6 +125,7 @@ check('build', 'pnpm', ['-s', 'build']);
 vitest('tests', join(out, 'quick.json'));
 vitest('slow tests', join(out, 'slow.json'), { SLOW: '1' });
 check('packed packages', 'node', ['scripts/check-packed.mjs']);
+check('release dry run', 'node', ['scripts/check-release.mjs']);
 gpu('gpu suites');
 demo('demo e2e');
 
