@@ -137,15 +137,13 @@ function toFloat16(src, dst) {
   writeFileSync(dst, Buffer.concat([head, Buffer.from(json), ...chunks]));
 }
 
+// tokenizer.json holds the whole tokenizer: the trainer's vocab.txt / vocab.json + merges.txt copies stay out
 const KEEP = [
   'config.json',
   'tokenizer.json',
   'tokenizer_config.json',
   'special_tokens_map.json',
   'generation_config.json',
-  'vocab.txt',
-  'vocab.json',
-  'merges.txt',
 ];
 
 for (const [name, args] of Object.entries(MODELS)) {
@@ -174,7 +172,7 @@ for (const [name, args] of Object.entries(MODELS)) {
   const end = log.findLast((e) => e.type === 'end' || e.event === 'end');
   writeFileSync(
     join(dest, 'training.json'),
-    `${JSON.stringify({ args: cmd.slice(1), lastEval: evals.at(-1) ?? null, end: end ?? null }, null, 2)}\n`,
+    `${JSON.stringify({ args: cmd.slice(1).map((a) => (a === run ? `runs/${name}` : a)), lastEval: evals.at(-1) ?? null, end: end ?? null }, null, 2)}\n`,
   );
   const size = statSync(join(dest, 'model.safetensors')).size;
   console.log(

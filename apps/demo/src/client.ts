@@ -40,6 +40,11 @@ export class ModelWorker {
     };
   }
 
+  /** whether any request is still running or queued */
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
   call<T>(request: Request, onEvent?: (e: WorkerEvent) => void): Call<T> {
     const id = this.next++;
     const result = new Promise<T>((resolve, reject) => {

@@ -47,11 +47,24 @@ let markReady: () => void = () => {};
 let modelsReady = new Promise<void>((r) => {
   markReady = r;
 });
+let markGptReady: () => void = () => {};
+let gptReady = new Promise<void>((r) => {
+  markGptReady = r;
+});
+const notReady = (): void => {
+  modelsReady = new Promise<void>((r) => {
+    markReady = r;
+  });
+  gptReady = modelsReady;
+};
 const ctx: PanelContext = {
   worker,
   status,
   get modelsReady() {
     return modelsReady;
+  },
+  get gptReady() {
+    return gptReady;
   },
 };
 
@@ -138,6 +151,20 @@ async function loadShipped(): Promise<void> {
       shipped: true,
     }).result;
     modelsPanel?.show(s);
+    if (which === 'gpt') {
+      markGptReady();
+      // a macrotask, so that a Generate pressed while loading goes to the worker before the BERT
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+}
+
+/** Resolves once the worker has had nothing to do for `ms` (the backend probe must not delay a first request). */
+async function idle(ms: number): Promise<void> {
+  let quiet = 0;
+  while (quiet < ms) {
+    await new Promise((r) => setTimeout(r, 100));
+    quiet = worker.busy ? 0 : quiet + 100;
   }
 }
 
@@ -152,6 +179,7 @@ async function boot(): Promise<void> {
     document.body.dataset.ready = 'true';
     (window as unknown as { __demoReadyMs?: number }).__demoReadyMs = performance.now() - t0;
     status(`models ready after ${fmt(performance.now() - t0, 0)} ms`);
+    await idle(pinned ? 300 : 1000);
     statuses = await worker.call<BackendStatus[]>({ type: 'backends' }).result;
     modelsPanel?.showBackends(statuses);
     for (const o of Array.from(select.options)) {
@@ -163,9 +191,7 @@ async function boot(): Promise<void> {
     if (!pinned) {
       const best = statuses.filter((s) => s.available).sort((a, b) => (b.gflops ?? 0) - (a.gflops ?? 0))[0];
       if (best && best.kind !== first.kind) {
-        modelsReady = new Promise<void>((r) => {
-          markReady = r;
-        });
+        notReady();
         status(`moving to ${best.label}, the fastest that works here…`);
         showActive(await worker.call<ActiveBackend>({ type: 'use-backend', kind: best.kind }).result);
         markReady();
@@ -188,9 +214,7 @@ async function boot(): Promise<void> {
 
 select.addEventListener('change', () => {
   const kind = select.value as BackendKind;
-  modelsReady = new Promise<void>((r) => {
-    markReady = r;
-  });
+  notReady();
   status(`switching to ${kind}…`);
   worker
     .call<ActiveBackend>({ type: 'use-backend', kind })

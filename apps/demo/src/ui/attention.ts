@@ -32,6 +32,7 @@ function drawGrid(s: Side): void {
   ctx.fillStyle = '#444';
   for (let k = 0; k < heads; k++) ctx.fillText(`head ${k + 1}`, 34 + k * (CELL + GAP), 12);
   for (let l = 0; l < layers; l++) {
+    ctx.fillStyle = '#444';
     ctx.fillText(`L${l + 1}`, 4, 18 + l * (CELL + GAP) + CELL / 2);
     for (let k = 0; k < heads; k++) {
       const x = 34 + k * (CELL + GAP);

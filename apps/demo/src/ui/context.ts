@@ -5,6 +5,8 @@ export interface PanelContext {
   worker: ModelWorker;
   /** resolves when the shipped (or chosen) models are loaded */
   modelsReady: Promise<void>;
+  /** resolves when the GPT is loaded (before the BERT, so generation can start first) */
+  gptReady: Promise<void>;
   /** a line in the page's status bar (aria-live) */
   status(text: string): void;
 }

@@ -31,7 +31,7 @@ export function createGptPanel(root: HTMLElement, ctx: PanelContext): void {
     made.textContent = '';
     stats.textContent = 'loading…';
     try {
-      await ctx.modelsReady;
+      await ctx.gptReady;
       stats.textContent = 'generating…';
       call = ctx.worker.call(
         {
