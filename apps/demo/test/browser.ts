@@ -11,10 +11,15 @@ import { serve } from '../scripts/serve.mjs';
 export const app: string = resolve(import.meta.dirname, '..');
 export const root: string = resolve(app, '../..');
 
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
 /** The chromium binary, or null with the reason. */
 export function findChromium(): { path: string | null; reason: string } {
+  const chosen = process.env.CHROMIUM_PATH;
+  if (chosen)
+    return existsSync(chosen)
+      ? { path: chosen, reason: '' }
+      : { path: null, reason: `CHROMIUM_PATH=${chosen} does not exist` };
   for (const c of CANDIDATES) if (c && existsSync(c)) return { path: c, reason: '' };
   return {
     path: null,
