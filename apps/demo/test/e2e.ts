@@ -339,6 +339,71 @@ try {
       );
       if (shoot) await page.screenshot({ path: join(shots, 'train.png'), fullPage: true });
     });
+    if (backend === 'wasm') {
+      const files = ['config.json', 'model.safetensors', 'tokenizer.json'];
+      const loaded = async (which: string, source: RegExp): Promise<void> => {
+        await page
+          .waitForFunction(
+            ([w, re]) =>
+              new RegExp(re).test(
+                document.querySelector(`[data-testid="model-table"] tr[data-which="${w}"] td.src`)
+                  ?.textContent ?? '',
+              ),
+            [which, source.source] as const,
+            { timeout: 30_000 },
+          )
+          .catch(async () => {
+            throw new Error(`not loaded: ${await page.textContent('[data-testid="load-status"]')}`);
+          });
+      };
+      const greedy = async (): Promise<string | null> => {
+        await tab(page, 'gpt');
+        await page.check('#gen-greedy');
+        await setValue(page, '#gen-prompt', PROMPT);
+        await setValue(page, '#gen-max', '20');
+        await page.evaluate(() => {
+          document.getElementById('panel-gpt')!.dataset.state = '';
+        });
+        await page.click('#gen-run');
+        await page.waitForSelector('#panel-gpt[data-state="done"]', { timeout: 60_000 });
+        return page.textContent('[data-testid="gen-text"]');
+      };
+      await test(`${backend}: load a checkpoint folder with the folder picker, then generate as Node does`, async () => {
+        await tab(page, 'models');
+        await page.setInputFiles('#load-folder', join(app, 'public/models/gpt'));
+        await loaded('gpt', /^\d files$/);
+        same(await greedy(), nodeGreedy!.generated_text, 'greedy continuation after loading from files');
+      });
+      await test(`${backend}: load a checkpoint by drag and drop`, async () => {
+        await tab(page, 'models');
+        await page.evaluate(async (names) => {
+          const dt = new DataTransfer();
+          for (const n of names) {
+            const blob = await (await fetch(`models/bert/${n}`)).blob();
+            dt.items.add(new File([blob], n));
+          }
+          document
+            .querySelector('[data-testid="drop-zone"]')!
+            .dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        }, files);
+        await loaded('bert', /^3 files$/);
+      });
+      await test(`${backend}: load a checkpoint from a URL (HTTP ranges), then fill the mask as Node does`, async () => {
+        await tab(page, 'models');
+        await setValue(page, '#load-url', `${server.url}models/bert/`);
+        await page.click('#load-url-go');
+        await loaded('bert', /models\/bert\/$/);
+        await tab(page, 'bert');
+        await page.evaluate(() => document.querySelector('[data-testid="mask-out"]')!.replaceChildren());
+        await page.click('#mask-run');
+        await page.waitForSelector('[data-testid="mask-out"] li[data-rank="1"]', { timeout: 30_000 });
+        same(
+          await page.getAttribute('[data-testid="mask-out"] li[data-rank="1"]', 'data-token'),
+          nodeTop1,
+          'fill-mask top-1 after loading from a URL',
+        );
+      });
+    }
     if (shoot) {
       await test(`${backend}: models panel lists both models and the backends`, async () => {
         await tab(page, 'models');

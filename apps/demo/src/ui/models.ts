@@ -24,7 +24,7 @@ export function createModelsPanel(
   const table = h('tbody', { 'data-testid': 'model-table' });
   const rows = new Map<string, HTMLTableRowElement>();
   const backends = h('tbody', { 'data-testid': 'backend-table' });
-  const status = h('p', { class: 'note', 'aria-live': 'polite' });
+  const status = h('p', { class: 'note', 'aria-live': 'polite', 'data-testid': 'load-status' });
 
   const show = (s: ModelSummary): void => {
     const row = h(
@@ -61,9 +61,10 @@ export function createModelsPanel(
 
   const fromFiles = async (list: FileList | File[] | null): Promise<void> => {
     const files = Array.from(list ?? []);
-    const config = files.find(
-      (f) => f.name === 'config.json' || f.webkitRelativePath.endsWith('/config.json'),
-    );
+    // a run folder holds checkpoint/ (and maybe checkpoint-prev/): prefer checkpoint/config.json, else the shallowest
+    const depth = (f: File): number =>
+      f.webkitRelativePath.endsWith('/checkpoint/config.json') ? -1 : f.webkitRelativePath.split('/').length;
+    const config = files.filter((f) => f.name === 'config.json').sort((a, b) => depth(a) - depth(b))[0];
     if (!config) {
       showError(
         status,
@@ -71,7 +72,7 @@ export function createModelsPanel(
       );
       return;
     }
-    // a run folder holds checkpoint/ and maybe checkpoint-prev/: take the files beside config.json
+    // take the files beside config.json
     const dir = config.webkitRelativePath.slice(0, config.webkitRelativePath.lastIndexOf('/') + 1);
     const mine = dir
       ? files.filter(
@@ -149,7 +150,7 @@ export function createModelsPanel(
       },
     },
     field('URL of a checkpoint folder', url),
-    h('button', { type: 'submit' }, 'Load'),
+    h('button', { id: 'load-url-go', type: 'submit' }, 'Load'),
   );
   const shipped = h(
     'button',
