@@ -259,6 +259,13 @@ try {
     await test(`${backend}: attention maps drawn; BERT full, GPT causal (upper triangle empty)`, async () => {
       await tab(page, 'attention');
       await setValue(page, '#att-text', ATT);
+      await page.waitForSelector('#panel-attention[data-ready="true"]', {
+        state: 'attached',
+        timeout: 30_000,
+      });
+      await page.evaluate(() => {
+        document.getElementById('panel-attention')!.dataset.ready = '';
+      });
       await page.click('#att-run');
       await page.waitForSelector('#panel-attention[data-ready="true"]', { timeout: 30_000 });
       const check = await page.evaluate(() => {

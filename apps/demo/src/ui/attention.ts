@@ -170,4 +170,8 @@ export function createAttentionPanel(root: HTMLElement, ctx: PanelContext): void
     ),
     h('div', { class: 'two' }, bertEl, gptEl),
   );
+  // the contrast is the point of the page: draw it as soon as both models are there
+  void ctx.modelsReady.then(() => {
+    if (root.dataset.ready !== 'true') void run();
+  });
 }
