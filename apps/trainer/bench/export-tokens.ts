@@ -18,5 +18,10 @@ const bytes = (a: Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLe
 writeFileSync(join(out, 'train.bin'), bytes(train));
 writeFileSync(join(out, 'val.bin'), bytes(val.ids));
 writeFileSync(join(out, 'val_ends.bin'), bytes(val.ends));
-writeFileSync(join(out, 'meta.json'), JSON.stringify({ vocabSize: tokenizer.vocabSize, train: train.length, val: val.ids.length }));
-console.log(`train ${train.length} tokens, validation ${val.ids.length} tokens, vocabulary ${tokenizer.vocabSize}`);
+writeFileSync(
+  join(out, 'meta.json'),
+  JSON.stringify({ vocabSize: tokenizer.vocabSize, train: train.length, val: val.ids.length }),
+);
+console.log(
+  `train ${train.length} tokens, validation ${val.ids.length} tokens, vocabulary ${tokenizer.vocabSize}`,
+);

@@ -90,6 +90,7 @@ export function lineChartSvg(o: ChartOptions): string {
     `<text x="${left + pw / 2}" y="${height - 10}" text-anchor="middle">${esc(o.xLabel)}</text>`,
     `<text transform="translate(16 ${top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`,
   );
+  const legendX = left + pw - 36 - Math.max(...o.series.map((s) => s.name.length), 8) * 6.6;
   o.series.forEach((s, i) => {
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (pts.length > 0) {
@@ -101,8 +102,8 @@ export function lineChartSvg(o: ChartOptions): string {
     }
     const ly = top + 14 + i * 16;
     parts.push(
-      `<line x1="${left + pw - 170}" x2="${left + pw - 150}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`,
-      `<text x="${left + pw - 145}" y="${ly}">${esc(s.name)}</text>`,
+      `<line x1="${legendX.toFixed(1)}" x2="${(legendX + 20).toFixed(1)}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`,
+      `<text x="${(legendX + 25).toFixed(1)}" y="${ly}">${esc(s.name)}</text>`,
     );
   });
   parts.push('</svg>');
