@@ -21,6 +21,7 @@ import {
 } from '@tsformer/pretraining-objectives';
 import {
   add,
+  type Backend,
   createCpuBackend,
   crossEntropy,
   fromSafetensors,
@@ -67,8 +68,21 @@ import {
   tokenizerFiles,
 } from './tokenize.ts';
 
-export const GPU_MESSAGE =
-  '--device gpu: the gpu.js backend is not available yet (issue: gpu.js backend). Train on the CPU with --device cpu (the default).';
+/**
+ * The gpu.js backend (`@tsformer/tensor/gpu`): WebGL through headless-gl in Node (run under `xvfb-run -a` where
+ * there is no display), WebGPU where `navigator.gpu` exists. When no GPU path works, the error names each mode
+ * tried and why.
+ */
+async function gpuBackend(): Promise<Backend> {
+  const { createGpuBackend } = await import('@tsformer/tensor/gpu');
+  try {
+    return createGpuBackend({ mode: 'auto' });
+  } catch (e) {
+    throw new UsageError(
+      `--device gpu: no GPU path works here (${(e as Error).message}). In Node the gpu.js backend renders through headless-gl: install the gl package's system libraries (scripts/setup-gpu.sh) and run under a display, e.g. \`xvfb-run -a pnpm train --device gpu\`; or train on the CPU with --device cpu (the default).`,
+    );
+  }
+}
 
 /** Seed of the fixed BERT validation pairs, the same for every run so that figures compare. */
 const EVAL_SEED = 20_240_601;
@@ -471,7 +485,6 @@ export async function runTraining(
   options: TrainOptions,
   io: TrainIO,
 ): Promise<TrainResult> {
-  if (initial.device === 'gpu') throw new UsageError(GPU_MESSAGE);
   const out = resolve(io.cwd, initial.out);
   let config = initial;
   let state: TrainerState | null = null;
@@ -512,7 +525,8 @@ export async function runTraining(
     }
   }
 
-  if (config.threads > 0) setBackend(createCpuBackend({ threads: config.threads }));
+  if (config.device === 'gpu') setBackend(await gpuBackend());
+  else if (config.threads > 0) setBackend(createCpuBackend({ threads: config.threads }));
   const docs = loadCorpus(config.corpus.map((p) => resolve(io.cwd, p)));
   const split = splitCorpus(docs, config.valDocs);
   const tokenizer = checkpointDir
