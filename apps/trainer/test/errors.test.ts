@@ -79,7 +79,9 @@ describe('bad input gets a clear message', () => {
     const gpu = await cli(['--device', 'gpu']);
     expect(gpu.code).toBe(2);
     // no display here (xvfb-run is not used by this test): the error names the modes tried and the fix
-    expect(gpu.stderr).toMatch(/--device gpu: no GPU path works here .*headlessgl.*xvfb-run -a pnpm train --device gpu/s);
+    expect(gpu.stderr).toMatch(
+      /--device gpu: no GPU path works here .*headlessgl.*xvfb-run -a pnpm train --device gpu/s,
+    );
     expect((await cli(['generate'])).stderr).toMatch(/generate needs --checkpoint/);
     expect((await cli(['generate', '-c', tempDir()])).stderr).toMatch(/holds no checkpoint/);
   });
