@@ -114,6 +114,60 @@ if (want('headlessgl')) {
   headlessgl('[headlessgl bert hf-parity]', join(root, 'packages/bert'), 'gpu-headlessgl-bert.json');
 }
 
+// ---- 1b. the trainer on the gpu backend tracks the CPU run step for step (a small version of the 50-step proof
+// in apps/trainer/RESULTS.md: the tiny preset, same seed, dropout masks identical by construction)
+if (want('headlessgl') || want('trainer')) {
+  const t0 = Date.now();
+  const trainer = join(root, 'apps/trainer');
+  const dir = mkdtempSync(join(tmpdir(), 'tsformer-gpu-trainer-'));
+  const results = [];
+  let error;
+  try {
+    const args = [
+      'exec',
+      'tsx',
+      '--conditions=@tsformer/source',
+      'src/cli.ts',
+      '--preset',
+      'tiny-gpt',
+      '--steps',
+      '4',
+    ];
+    const cpu = spawnSync('pnpm', [...args, '--out', join(dir, 'cpu')], { cwd: trainer, encoding: 'utf8' });
+    const gpu = spawnSync('xvfb-run', ['-a', 'pnpm', ...args, '--device', 'gpu', '--out', join(dir, 'gpu')], {
+      cwd: trainer,
+      encoding: 'utf8',
+    });
+    if (cpu.status !== 0 || gpu.status !== 0)
+      throw new Error(`trainer failed:\n${cpu.stderr}\n${gpu.stderr}`);
+    const losses = (run) =>
+      readFileSync(join(dir, run, 'log.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => JSON.parse(l))
+        .filter((r) => r.type === 'train')
+        .map((r) => r.loss);
+    const a = losses('cpu');
+    const b = losses('gpu');
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      const ok =
+        a[i] !== undefined && b[i] !== undefined && Math.abs(a[i] - b[i]) <= 1e-3 * Math.abs(a[i]) + 1e-4;
+      results.push({
+        name: `step ${i + 1}: cpu ${a[i]} gpu ${b[i]}`,
+        ok,
+        ms: 0,
+        message: ok ? '' : 'losses differ',
+      });
+    }
+  } catch (e) {
+    error = e.message;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  report('gpu-trainer.json', '[headlessgl trainer tiny-gpt gpu vs cpu]', results, error);
+  console.log(`=== gpu trainer tiny-gpt gpu vs cpu: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
 // ---- 2. headless Chromium: WebGL2 and WebGPU through SwiftShader ---------------------------------------------
 const modes = ['webgl2', 'webgpu'].filter(want);
 if (modes.length > 0) {
