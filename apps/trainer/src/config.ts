@@ -143,7 +143,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     group: 'Run',
     choices: ['cpu', 'gpu'],
-    help: 'cpu (gpu arrives with the gpu.js backend)',
+    help: 'cpu, or gpu: the gpu.js backend (WebGL through headless-gl in Node: run under `xvfb-run -a`)',
   },
   {
     key: 'evalInterval',
