@@ -595,3 +595,14 @@ describe('float16 helpers are re-exported', () => {
     expect([...float16ToFloat32(new Uint16Array([0x3c00]))]).toEqual([1]);
   });
 });
+
+describe('Node Buffers', () => {
+  it('parses a Buffer (whose slice() is a view) into correct, independent tensors', async () => {
+    const { Buffer } = await import('node:buffer');
+    const bytes = serializeSafetensors({ a: { shape: [3], data: new Float32Array([1, 2, 3]) } });
+    // a small Buffer lives inside Node's shared 8 KiB pool, at a non-zero offset
+    const buf = Buffer.from(bytes);
+    const parsed = parseSafetensors(buf, { fileName: 'buf.safetensors' });
+    expect([...parsed.tensors.get('a')!.data]).toEqual([1, 2, 3]);
+  });
+});

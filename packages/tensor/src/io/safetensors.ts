@@ -316,7 +316,8 @@ export function parseSafetensors(
   const dataStart = 8 + header.headerLength;
   const tensors = new Map<string, RawTensor>();
   for (const [name, entry] of selected) {
-    const raw = bytes.slice(dataStart + entry.begin, dataStart + entry.end); // fresh, aligned buffer
+    // a fresh, aligned copy (Uint8Array.prototype.slice: a Node Buffer's own slice() would be a view into the file)
+    const raw = Uint8Array.prototype.slice.call(bytes, dataStart + entry.begin, dataStart + entry.end);
     tensors.set(name, decodeTensor(file, name, entry, raw));
   }
   return { tensors, metadata: header.metadata };
