@@ -3,6 +3,7 @@
 // presets from configs/*.json overridden by flags). Run from source with tsx (see package.json).
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pipeline } from '@tsformer/pipelines';
 import { CheckpointError } from './checkpoint.ts';
 import {
   convert,
@@ -15,13 +16,7 @@ import {
   UsageError,
 } from './config.ts';
 import { DataError } from './data.ts';
-import {
-  fillMask,
-  generateText,
-  InferenceError,
-  loadCheckpointFolder,
-  nextSentenceProbability,
-} from './inference.ts';
+import { InferenceError, loadCheckpointFolder } from './inference.ts';
 import { Progress } from './progress.ts';
 import { runTraining, type TrainIO } from './train.ts';
 
@@ -59,21 +54,26 @@ async function inference(command: 'generate' | 'fill-mask', args: string[], io: 
   const checkpoint = get('checkpoint') as string | undefined;
   if (!checkpoint)
     throw new UsageError(`${command} needs --checkpoint <folder> (a run folder or its checkpoint/)`);
+  // the checkpoint is validated here (clear errors for run folders), then read by @tsformer/pipelines
   const loaded = await loadCheckpointFolder(resolve(io.cwd, checkpoint));
+  const source = { model: loaded.model, tokenizer: loaded.tokenizer };
   if (command === 'generate') {
     if (loaded.kind !== 'gpt') throw new UsageError(`${loaded.folder} is a BERT checkpoint: use fill-mask`);
     const prompt = (get('prompt') as string | undefined) ?? '';
+    const temperature = (get('temperature') as number | undefined) ?? 0.8;
+    const generator = await pipeline('text-generation', source);
     io.stdout(prompt);
-    await generateText(loaded.model, loaded.tokenizer, prompt, {
-      maxNewTokens: get('max-new-tokens') as number | undefined,
-      temperature: get('temperature') as number | undefined,
-      topK: get('top-k') as number | undefined,
-      topP: get('top-p') as number | undefined,
-      repetitionPenalty: get('repetition-penalty') as number | undefined,
-      seed: get('seed') as number | undefined,
-      onText: (t) => io.stdout(t),
+    const stream = generator.stream(prompt, {
+      max_new_tokens: (get('max-new-tokens') as number | undefined) ?? 100,
+      do_sample: temperature > 0,
+      temperature: temperature > 0 ? temperature : 1,
+      top_k: (get('top-k') as number | undefined) ?? 40,
+      top_p: (get('top-p') as number | undefined) ?? 1,
+      repetition_penalty: (get('repetition-penalty') as number | undefined) ?? 1,
+      seed: (get('seed') as number | undefined) ?? 0,
       signal: io.signal,
     });
+    for await (const piece of stream) io.stdout(piece);
     io.stdout('\n');
     return 0;
   }
@@ -81,13 +81,18 @@ async function inference(command: 'generate' | 'fill-mask', args: string[], io: 
   const text = get('text') as string | undefined;
   if (!text) throw new UsageError('fill-mask needs --text "a sentence with [MASK] in it"');
   const topK = (get('top-k') as number | undefined) ?? 5;
-  for (const p of fillMask(loaded.model, loaded.tokenizer, text, topK)) {
-    io.stdout(`[MASK] #${p.mask + 1}:\n`);
-    for (const c of p.candidates) io.stdout(`  ${c.token.padEnd(16)} ${(100 * c.score).toFixed(2)}%\n`);
-  }
+  const unmasker = await pipeline('fill-mask', source);
+  const result = await unmasker(text, { top_k: topK });
+  const perMask = (Array.isArray(result[0]) ? result : [result]) as { token_str: string; score: number }[][];
+  perMask.forEach((candidates, m) => {
+    io.stdout(`[MASK] #${m + 1}:\n`);
+    for (const c of candidates) io.stdout(`  ${c.token_str.padEnd(16)} ${(100 * c.score).toFixed(2)}%\n`);
+  });
   const next = get('next') as string | undefined;
   if (next !== undefined) {
-    const prob = nextSentenceProbability(loaded.model, loaded.tokenizer, text.replaceAll('[MASK]', ''), next);
+    const nsp = await pipeline('next-sentence-prediction', source);
+    // score = P(IsNext) (label 0, Hugging Face's convention)
+    const prob = ((await nsp(text.replaceAll('[MASK]', ''), next)) as { score: number }).score;
     io.stdout(`next sentence: P(IsNext) = ${prob.toFixed(3)} → ${prob >= 0.5 ? 'IsNext' : 'NotNext'}\n`);
   }
   return 0;

@@ -4,6 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { BertConfig, BertForPreTraining } from '@tsformer/bert';
 import { GPT2Config, GPT2LMHeadModel } from '@tsformer/gpt';
+import { tokenizerFiles as pipelineTokenizerFiles } from '@tsformer/pipelines';
 import {
   accuracyCounts,
   bertPretrainingBatch,
@@ -639,7 +640,15 @@ export async function runTraining(
     const pretrained = model.toPretrainedBytes();
     files['config.json'] = pretrained.configJson;
     files['model.safetensors'] = pretrained.safetensors;
-    Object.assign(files, tokenizerFiles(tokenizer));
+    // a complete Hugging Face folder: tokenizer_config.json and special_tokens_map.json too (AutoTokenizer), and
+    // generation_config.json for GPT-2, as @tsformer/pipelines writes them
+    Object.assign(
+      files,
+      tokenizerFiles(tokenizer),
+      pipelineTokenizerFiles(tokenizer, { modelMaxLength: config.context }),
+    );
+    if (config.model === 'gpt')
+      files['generation_config.json'] = generationConfigJson(model as GPT2LMHeadModel);
     const sd = optimizer.stateDict();
     files['optimizer.safetensors'] = toSafetensors(sd.moments);
     const st: TrainerState & { optimizer: { step: number; steps: number[] }; secPerStep: number | null } = {
@@ -810,4 +819,15 @@ export async function runTraining(
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
+}
+
+/** generation_config.json as transformers writes it for a GPT-2 saved from its config. */
+function generationConfigJson(model: GPT2LMHeadModel): string {
+  const c = model.config;
+  const gen: Record<string, unknown> = { _from_model_config: true };
+  if (c.bosTokenId !== null) gen.bos_token_id = c.bosTokenId;
+  if (c.eosTokenId !== null) gen.eos_token_id = c.eosTokenId;
+  if (c.padTokenId !== null) gen.pad_token_id = c.padTokenId;
+  gen.transformers_version = '5.17.0';
+  return `${JSON.stringify(gen, null, 2)}\n`;
 }

@@ -38,6 +38,9 @@ describe('pnpm train gpt (tiny)', () => {
       'config.json',
       'model.safetensors',
       'tokenizer.json',
+      'tokenizer_config.json',
+      'special_tokens_map.json',
+      'generation_config.json',
       'optimizer.safetensors',
       'trainer_state.json',
     ]) {
