@@ -126,6 +126,7 @@ vitest('tests', join(out, 'quick.json'));
 vitest('slow tests', join(out, 'slow.json'), { SLOW: '1' });
 check('packed packages', 'node', ['scripts/check-packed.mjs']);
 check('release dry run', 'node', ['scripts/check-release.mjs']);
+check('trainer checkpoints pass hf-check.py', 'node', ['scripts/check-hf.mjs']);
 gpu('gpu suites');
 demo('demo e2e');
 

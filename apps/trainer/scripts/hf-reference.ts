@@ -1,0 +1,40 @@
+// Writes ids.json and out.json for ../../shared/tools/hf-check.py: our forward pass of a checkpoint folder on a
+// few token ids (GPT-2: logits; BERT pretraining: prediction_logits + seq_relationship_logits), so that an
+// independent PyTorch forward of the same folder can be compared with ours. Usage: hf-reference.ts FOLDER OUTDIR
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BertForPreTraining } from '@tsformer/bert';
+import { GPT2LMHeadModel } from '@tsformer/gpt';
+import { noGrad, tensor } from '@tsformer/tensor';
+
+const [folder, out] = process.argv.slice(2) as [string, string];
+const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as {
+  model_type: string;
+  vocab_size: number;
+};
+const t = 8;
+const ids = [Array.from({ length: t }, (_, i) => (i * 37 + 5) % config.vocab_size)];
+const inputIds = tensor(Int32Array.from(ids.flat()), [1, t], { dtype: 'int32' });
+let outputs: Record<string, unknown>;
+let inputs: Record<string, unknown> = { input_ids: ids };
+if (config.model_type === 'gpt2') {
+  const model = await GPT2LMHeadModel.fromPretrained(folder);
+  outputs = { logits: noGrad(() => model.forward({ inputIds }).logits).toArray() };
+} else {
+  const model = await BertForPreTraining.fromPretrained(folder);
+  const tokenTypes = [Array.from({ length: t }, (_, i) => (i < t / 2 ? 0 : 1))];
+  inputs = { ...inputs, token_type_ids: tokenTypes, attention_mask: [new Array(t).fill(1)] };
+  const o = noGrad(() =>
+    model.forward({
+      inputIds,
+      tokenTypeIds: tensor(Int32Array.from(tokenTypes.flat()), [1, t], { dtype: 'int32' }),
+      attentionMask: tensor(new Int32Array(t).fill(1), [1, t], { dtype: 'int32' }),
+    }),
+  );
+  outputs = {
+    prediction_logits: o.predictionLogits.toArray(),
+    seq_relationship_logits: o.seqRelationshipLogits.toArray(),
+  };
+}
+writeFileSync(join(out, 'ids.json'), JSON.stringify(inputs));
+writeFileSync(join(out, 'out.json'), JSON.stringify(outputs));
