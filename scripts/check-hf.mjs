@@ -12,11 +12,12 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const trainer = join(root, 'apps/trainer');
 const tool = process.env.TSFORMER_HF_CHECK ?? resolve(root, '../shared/tools/hf-check.py');
-const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+// Debian's python3 (where apt puts python3-torch), not a pyenv one that may come first on PATH
+const python = () => (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 const ci = process.env.CI === 'true';
 const sh = (cmd, args, opts = {}) => spawnSync(cmd, args, { encoding: 'utf8', ...opts });
 
-const hasTorch = () => sh(python, ['-c', 'import torch']).status === 0;
+const hasTorch = () => sh(python(), ['-c', 'import torch']).status === 0;
 if (!hasTorch()) {
   if (process.getuid?.() === 0) {
     console.log('hf-check: installing Debian python3-torch');
