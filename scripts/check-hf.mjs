@@ -68,7 +68,7 @@ try {
       ['exec', 'tsx', '--conditions=@tsformer/source', 'scripts/hf-reference.ts', ckpt, out],
       { cwd: trainer },
     );
-    const check = sh(python, [
+    const check = sh(python(), [
       tool,
       ckpt,
       '--ids',
