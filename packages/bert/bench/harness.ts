@@ -1,5 +1,6 @@
 // Shared pieces of this package's benchmarks: result rows, machine description, peak memory, PyTorch.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 
 /** One row of `pnpm bench --json` (STYLE.md §10). */
@@ -42,15 +43,18 @@ export function peakMemoryMb(): number {
   return Math.round(peakRss / 2 ** 20);
 }
 
+/** Debian's python3 (where apt installs python3-torch) when present, else the first python3 on PATH. */
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
 /** Whether `python3 -c "import torch"` works here. */
 export function havePyTorch(): boolean {
-  const r = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
   return r.status === 0;
 }
 
 /** Runs a Python script that prints one JSON line last; returns its parsed value (or throws with stderr). */
 export function runPython(script: string, args: string[] = []): unknown {
-  const r = spawnSync('python3', ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!);
