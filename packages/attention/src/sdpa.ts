@@ -60,7 +60,8 @@ export function scaledDotProductAttentionWithWeights(
   const tq = q.shape[q.rank - 2]!;
   const tk = k.shape[k.rank - 2]!;
   const scale = options.scale ?? 1 / Math.sqrt(q.shape[q.rank - 1]!);
-  let scores = mul(matmul(q, k, { transB: true }), scale); // [B,H,Tq,D]·[B,H,Tk,D]ᵀ → [B,H,Tq,Tk]
+  // the scale is applied to q ([B,H,Tq,D]) rather than to the scores ([B,H,Tq,Tk]): the same product, fewer elements
+  let scores = matmul(mul(q, scale), k, { transB: true }); // [B,H,Tq,D]·[B,H,Tk,D]ᵀ → [B,H,Tq,Tk]
 
   const userMask = options.mask ?? null;
   const visible = combineMasks(

@@ -132,7 +132,9 @@ class Block(nn.Module):
     def forward(s, x):
         q, k, v = s.c_attn(s.ln_1(x)).split(C, dim=2)
         q, k, v = (t.view(B, T, H, C // H).transpose(1, 2) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / (C // H) ** 0.5)
+        att = att.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float('-inf')).softmax(-1)
+        y = (att @ v).transpose(1, 2).reshape(B, T, C)  # PyTorch 1.13 (Debian) has no scaled_dot_product_attention
         x = x + s.c_proj(y)
         return x + s.m_proj(F.gelu(s.c_fc(s.ln_2(x)), approximate='tanh'))
 class GPT(nn.Module):
