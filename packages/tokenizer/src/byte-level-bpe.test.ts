@@ -123,7 +123,8 @@ describe('bad input', () => {
     while (word.length < 1_000_000) word += String.fromCharCode(97 + Math.floor(rand() * 26));
     const t0 = performance.now();
     const ids = gpt2.encode(word);
-    expect(performance.now() - t0).toBeLessThan(30_000); // quadratic merging of 1 MB would take hours; a generous bound keeps CI load from flaking;
+    // quadratic merging of 1 MB would take hours; a generous bound keeps CI load from flaking
+    expect(performance.now() - t0).toBeLessThan(30_000);
     expect(gpt2.decode(ids)).toBe(word);
     const head = word.slice(0, 20_000);
     expect(gpt2.encode(head)).toEqual(tiktoken(head));
