@@ -21,6 +21,8 @@ import type { TrainConfig } from './config.ts';
 export const CHECKPOINT = 'checkpoint';
 export const PREVIOUS = 'checkpoint-prev';
 export const STATE_FILE = 'trainer_state.json';
+/** the last file a fine-tuning run writes into its checkpoint (see finetune/run.ts) */
+export const FINETUNE_STATE_FILE = 'finetune_state.json';
 export const REQUIRED_FILES: readonly string[] = [
   'config.json',
   'model.safetensors',
@@ -120,9 +122,8 @@ export function saveCheckpoint(out: string, files: Record<string, string | Uint8
   const previous = join(out, PREVIOUS);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
-  const names = Object.keys(files).sort((a, b) =>
-    a === STATE_FILE ? 1 : b === STATE_FILE ? -1 : a < b ? -1 : 1,
-  );
+  const last = (n: string) => n === STATE_FILE || n === FINETUNE_STATE_FILE;
+  const names = Object.keys(files).sort((a, b) => (last(a) ? 1 : last(b) ? -1 : a < b ? -1 : 1));
   names.forEach((name, i) => {
     writeDurable(join(tmp, name), files[name]!);
     if (i === Math.floor(names.length / 2)) crashPoint('mid-write', saves);
@@ -176,7 +177,9 @@ export function findCheckpoint(path: string): string | null {
   for (const name of [CHECKPOINT, PREVIOUS]) {
     const dir = join(path, name);
     if (existsSync(join(dir, 'config.json')) && existsSync(join(dir, 'model.safetensors'))) {
-      if (name === PREVIOUS || isCompleteCheckpoint(dir)) return dir;
+      // a fine-tuned folder has no optimizer state: its finetune_state.json is written last
+      if (name === PREVIOUS || isCompleteCheckpoint(dir) || existsSync(join(dir, FINETUNE_STATE_FILE)))
+        return dir;
     }
   }
   return null;

@@ -16,6 +16,8 @@ import {
   UsageError,
 } from './config.ts';
 import { DataError } from './data.ts';
+import { finetuneCommand, predictCommand } from './finetune/cli.ts';
+import { FinetuneDataError } from './finetune/types.ts';
 import { InferenceError, loadCheckpointFolder } from './inference.ts';
 import { Progress } from './progress.ts';
 import { runTraining, type TrainIO } from './train.ts';
@@ -29,7 +31,7 @@ export interface CliIO {
   signal?: AbortSignal;
 }
 
-const COMMANDS = ['gpt', 'bert', 'generate', 'fill-mask', 'help'] as const;
+const COMMANDS = ['gpt', 'bert', 'finetune', 'predict', 'generate', 'fill-mask', 'help'] as const;
 
 function parse(specs: typeof TRAIN_OPTIONS, args: string[]) {
   try {
@@ -114,6 +116,8 @@ export async function main(args: string[], io: CliIO): Promise<number> {
       return 0;
     }
     if (command === 'generate' || command === 'fill-mask') return await inference(command, rest, io);
+    if (command === 'finetune') return await finetuneCommand(rest, io);
+    if (command === 'predict') return await predictCommand(rest, io);
     const { values, positionals } = parse(TRAIN_OPTIONS, rest);
     if (values.help) {
       io.stdout(`${helpText()}\n`);
@@ -137,7 +141,12 @@ export async function main(args: string[], io: CliIO): Promise<number> {
       io.stderr(`error: ${e.message}\nRun \`pnpm train --help\` for every option.\n`);
       return 2;
     }
-    if (e instanceof DataError || e instanceof CheckpointError || e instanceof InferenceError) {
+    if (
+      e instanceof DataError ||
+      e instanceof CheckpointError ||
+      e instanceof InferenceError ||
+      e instanceof FinetuneDataError
+    ) {
       io.stderr(`error: ${e.message}\n`);
       return 1;
     }

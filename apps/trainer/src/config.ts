@@ -609,6 +609,8 @@ Usage:
   pnpm train bert [options]           pretrain a small BERT with masked LM + next sentence prediction
   pnpm train generate -c <run> --prompt <text> [options]    continue a prompt with a GPT checkpoint
   pnpm train fill-mask -c <run> --text <text with [MASK]>   fill [MASK] tokens with a BERT checkpoint
+  pnpm train finetune --from <run> --task spam|pos|pairs|qa  fine-tune on a labelled task (--train <csv|jsonl> for yours)
+  pnpm train predict -c <fine-tuned run> --input <file>     labels with probabilities (finetune --help for both)
   pnpm train --help
 
 Presets (configs/*.json, overridden by flags): ${listPresets().join(', ')}.

@@ -74,7 +74,7 @@ import {
  * there is no display), WebGPU where `navigator.gpu` exists. When no GPU path works, the error names each mode
  * tried and why.
  */
-async function gpuBackend(): Promise<Backend> {
+export async function gpuBackend(): Promise<Backend> {
   const { createGpuBackend } = await import('@tsformer/tensor/gpu');
   try {
     return createGpuBackend({ mode: 'auto' });
