@@ -15,7 +15,7 @@ import { erf } from './kernels/erf.ts';
 import { createCpuFused } from './kernels/fused.ts';
 import { type Alloc, BufferPool } from './kernels/pool.ts';
 import { coalesce, forEachRow } from './kernels/strided.ts';
-import { createWasmFused } from './kernels/wasm-kernels.ts';
+import { type BinaryMode, createWasmFused, type WasmKernels } from './kernels/wasm-kernels.ts';
 
 export interface CpuBackendOptions {
   /** worker threads for large matrix products (default: all cores; 1 = none) */
@@ -141,6 +141,58 @@ function binaryRow(
   }
 }
 
+/**
+ * binaryRow for float32 operands and result only: a separate copy, so that its element accesses stay
+ * monomorphic (binaryRow also sees Int32Array and runs several times slower on float32 once it has).
+ */
+function binaryRowF32(
+  op: BinaryOp,
+  a: Float32Array,
+  ia: number,
+  sa: number,
+  b: Float32Array,
+  ib: number,
+  sb: number,
+  out: Float32Array,
+  o: number,
+  n: number,
+): void {
+  switch (op) {
+    case 'add':
+      if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! + b[ib + j]!;
+      else if (sa === 1 && sb === 0) {
+        const y = b[ib]!;
+        for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! + y;
+      } else for (let j = 0; j < n; j++) out[o + j] = a[ia + j * sa]! + b[ib + j * sb]!;
+      return;
+    case 'sub':
+      if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! - b[ib + j]!;
+      else if (sa === 1 && sb === 0) {
+        const y = b[ib]!;
+        for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! - y;
+      } else for (let j = 0; j < n; j++) out[o + j] = a[ia + j * sa]! - b[ib + j * sb]!;
+      return;
+    case 'mul':
+      if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! * b[ib + j]!;
+      else if (sa === 1 && sb === 0) {
+        const y = b[ib]!;
+        for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! * y;
+      } else for (let j = 0; j < n; j++) out[o + j] = a[ia + j * sa]! * b[ib + j * sb]!;
+      return;
+    case 'div':
+      if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! / b[ib + j]!;
+      else if (sa === 1 && sb === 0) {
+        const y = b[ib]!;
+        for (let j = 0; j < n; j++) out[o + j] = a[ia + j]! / y;
+      } else for (let j = 0; j < n; j++) out[o + j] = a[ia + j * sa]! / b[ib + j * sb]!;
+      return;
+    default: {
+      const f = BINARY[op];
+      for (let j = 0; j < n; j++) out[o + j] = f(a[ia + j * sa]!, b[ib + j * sb]!);
+    }
+  }
+}
+
 function asArray(s: Storage): A {
   return s as A;
 }
@@ -158,6 +210,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
   const gemm = createGemmEngine({ threads: options.threads, wasm: options.wasm });
   const pool = new BufferPool();
   const alloc = pool.alloc;
+  const wasmKernels: WasmKernels | null = gemm.kind === 'wasm-simd' ? createWasmFused(alloc) : null;
   return {
     name: 'cpu',
     gemm,
@@ -179,14 +232,47 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
       return out;
     },
     binary(op, a, b, outShape, outDtype) {
-      const out = alloc(outDtype, sizeOf(outShape));
+      const size = sizeOf(outShape);
       const { shape, strides } = coalesce(outShape, [a.strides, b.strides]);
       const av = asArray(a.storage);
       const bv = asArray(b.storage);
       const last = shape.length - 1;
       const sa = strides[0]![last]!;
       const sb = strides[1]![last]!;
-      if (shape.length === 1) binaryRow(op, av, a.offset, sa, bv, b.offset, sb, out, 0, shape[0]!);
+      if (
+        wasmKernels !== null &&
+        size >= WASM_BINARY_MIN &&
+        outDtype === 'float32' &&
+        (op === 'add' || op === 'sub' || op === 'mul' || op === 'div') &&
+        av instanceof Float32Array &&
+        bv instanceof Float32Array
+      ) {
+        // the elementwise ops of a training step (bias and residual adds, gradient sums, scaling) in
+        // WebAssembly SIMD: copying in and out runs at memory speed, the JavaScript loop several times slower
+        const l = binaryLayout(shape, strides);
+        if (l !== null && !(l.swap && (op === 'sub' || op === 'div'))) {
+          return l.swap
+            ? wasmKernels.binaryF32(op, bv, b.offset, av, a.offset, l.rows, l.cols, l.mode, l.group)
+            : wasmKernels.binaryF32(op, av, a.offset, bv, b.offset, l.rows, l.cols, l.mode, l.group);
+        }
+      }
+      const out = alloc(outDtype, size);
+      if (av instanceof Float32Array && bv instanceof Float32Array && out instanceof Float32Array) {
+        // the float32 path (every op of a training step): monomorphic, and 2-D walks (a bias or a
+        // residual over rows) without the per-row callback
+        const n = shape[last]!;
+        if (shape.length === 1) binaryRowF32(op, av, a.offset, sa, bv, b.offset, sb, out, 0, n);
+        else if (shape.length === 2) {
+          const ra = strides[0]![0]!;
+          const rb = strides[1]![0]!;
+          for (let r = 0, ia = a.offset, ib = b.offset; r < shape[0]!; r++, ia += ra, ib += rb)
+            binaryRowF32(op, av, ia, sa, bv, ib, sb, out, r * n, n);
+        } else {
+          forEachRow(shape, strides, [a.offset, b.offset], (o, offs, n) =>
+            binaryRowF32(op, av, offs[0]!, sa, bv, offs[1]!, sb, out, o, n),
+          );
+        }
+      } else if (shape.length === 1) binaryRow(op, av, a.offset, sa, bv, b.offset, sb, out, 0, shape[0]!);
       else {
         forEachRow(shape, strides, [a.offset, b.offset], (o, offs, n) =>
           binaryRow(op, av, offs[0]!, sa, bv, offs[1]!, sb, out, o, n),
@@ -212,7 +298,17 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
       return out;
     },
     reduce(op, x, dtype, outer, len, inner) {
-      return reduceKernel(alloc, op, asArray(x), dtype, outer, len, inner);
+      const xa = asArray(x);
+      // bias gradients (a sum over the rows of [N, C]): the same float64 sums, in WebAssembly SIMD
+      if (
+        wasmKernels !== null &&
+        op === 'sum' &&
+        xa instanceof Float32Array &&
+        inner >= 4 &&
+        xa.length >= 4096
+      )
+        return wasmKernels.sumMiddleF32(xa, outer, len, inner);
+      return reduceKernel(alloc, op, xa, dtype, outer, len, inner);
     },
     matmul(a, b, info) {
       return matmulKernel(alloc, gemm, asArray(a) as Float32Array, asArray(b) as Float32Array, info);
@@ -234,7 +330,8 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     scatterAdd(src, indices, numIndices, numRows, rowLen, skipIndex) {
       const s = asArray(src);
       const idx = asArray(indices);
-      const out = new Float32Array(numRows * rowLen);
+      // a pooled array zeroed here: a fresh one page-faults on every page it touches, each step
+      const out = (alloc('float32', numRows * rowLen) as Float32Array).fill(0);
       for (let i = 0; i < numIndices; i++) {
         const r = idx[i]!;
         if (r === skipIndex) continue;
@@ -277,13 +374,43 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     dispose() {
       gemm.dispose();
     },
-    fused:
-      options.fused === false
-        ? undefined
-        : gemm.kind === 'wasm-simd'
-          ? createWasmFused(alloc)
-          : createCpuFused(alloc),
+    fused: options.fused === false ? undefined : (wasmKernels ?? createCpuFused(alloc)),
   };
+}
+
+/** Outputs smaller than this stay in JavaScript (the call and copies cost more than they save). */
+const WASM_BINARY_MIN = 2048;
+
+/**
+ * The layouts the WebAssembly binary kernel runs, from the coalesced shape and strides: both contiguous
+ * (mode 0); one operand rows of [cols] repeated over groups of rows (1: a bias [C] over [N,C], an attention
+ * mask [B,1,1,T] over [B,H,T,T]; `swap` when it is the first operand that repeats, which only commutative ops
+ * may use); or one operand a scalar (2 for the second, 3 for the first). Null: another layout (a transposed
+ * operand, say), left to the JavaScript loops.
+ */
+function binaryLayout(
+  shape: readonly number[],
+  strides: readonly (readonly number[])[],
+): { mode: BinaryMode; rows: number; cols: number; group: number; swap: boolean } | null {
+  const [sa, sb] = strides as [readonly number[], readonly number[]];
+  if (shape.length === 1) {
+    const n = shape[0]!;
+    if (sa[0] === 1 && sb[0] === 1) return { mode: 0, rows: 1, cols: n, group: 1, swap: false };
+    if (sa[0] === 1 && sb[0] === 0) return { mode: 2, rows: 1, cols: n, group: 1, swap: false };
+    if (sa[0] === 0 && sb[0] === 1) return { mode: 3, rows: 1, cols: n, group: 1, swap: false };
+    return null;
+  }
+  // [outer, mid, cols] (outer = 1 for rank 2): the full operand contiguous, the other [outer, 1, cols]
+  const [outer, mid, cols] = (shape.length === 2 ? [1, ...shape] : shape) as [number, number, number];
+  if (shape.length > 3) return null;
+  const full = (s: readonly number[]) =>
+    s[s.length - 1] === 1 && s[s.length - 2] === cols && (shape.length === 2 || s[0] === mid * cols);
+  const rowwise = (s: readonly number[]) =>
+    s[s.length - 1] === 1 && s[s.length - 2] === 0 && (shape.length === 2 || s[0] === cols);
+  const rows = outer * mid;
+  if (full(sa) && rowwise(sb)) return { mode: 1, rows, cols, group: mid, swap: false };
+  if (rowwise(sa) && full(sb)) return { mode: 1, rows, cols, group: mid, swap: true };
+  return null;
 }
 
 function reduceKernel(

@@ -54,12 +54,42 @@ describe('WebAssembly SIMD fused kernels agree with the float64 TypeScript kerne
       ).toBeLessThan(3e-6);
     }
   });
+  for (const [rows, cols] of [
+    [3, 7],
+    [4096, 128],
+    [5, 1030],
+  ] as const) {
+    it(`layerNorm forward and backward [${rows},${cols}]`, () => {
+      const x = data(rows * cols, 6, 2);
+      const w = data(cols, 7, 1);
+      const b = data(cols, 8, 1);
+      const g = data(rows * cols, 9, 1);
+      for (const [wt, bs] of [
+        [w, b],
+        [null, null],
+      ] as const) {
+        const ref = cpuFused.layerNorm(x, wt, bs, rows, cols, 1e-12);
+        const got = wasm.layerNorm(x, wt, bs, rows, cols, 1e-12);
+        expect(maxDiff(got.y, ref.y)).toBeLessThan(2e-6);
+        expect(maxDiff(got.mean, ref.mean)).toBe(0);
+        expect(maxDiff(got.rstd, ref.rstd)).toBe(0);
+        const r = cpuFused.layerNormBackward(g, x, wt, ref.mean, ref.rstd, rows, cols);
+        const q = wasm.layerNormBackward(g, x, wt, ref.mean, ref.rstd, rows, cols);
+        expect(maxDiff(q.dx, r.dx)).toBeLessThan(2e-6);
+        // sums over rows, accumulated in float64 by both
+        expect(maxDiff(q.dWeight, r.dWeight)).toBeLessThan(1e-5 * Math.sqrt(rows));
+        expect(maxDiff(q.dBias, r.dBias)).toBeLessThan(1e-6 * rows);
+      }
+    });
+  }
   it('dropout draws the same Philox stream bit for bit', () => {
     const x = data(1003, 5);
     for (const [seed, offset] of [
       [0, 0],
       [12345, 77],
       [2 ** 40 + 3, 2 ** 33 + 5],
+      [9, 2 ** 32 - 6],
+      [3, 2 ** 33 - 2],
     ] as const) {
       expect([...(wasm.dropout(x, x.length, 0.3, seed, offset) as Float32Array)]).toEqual([
         ...(cpuFused.dropout(x, x.length, 0.3, seed, offset) as Float32Array),
