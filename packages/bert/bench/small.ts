@@ -1,16 +1,18 @@
 // Training speed at small shapes, where per-op overheads rather than FLOPs set the pace:
 //   npx tsx --conditions=@tsformer/source bench/small.ts [pretrain|seqcls|tokcls|tokcls4|all] [--steps=N]
-//     [--profile] [--dropout=0.1]
+//     [--profile] [--dropout=0.1] [--threads=N]
 // pretrain: BertForPreTraining 2L/128/2H FFN 512, vocab 8192, B32 × T64, MLM head on the masked rows only (as
 // apps/trainer does), NSP; seqcls: BertForSequenceClassification 2L/128, B32 × T128; tokcls: BertForTokenClassification
 // 2L/128, B32 × T48; tokcls4: the same at 4L/256/4H. Each step is forward + backward + AdamW inside `tidy`.
 // --profile wraps the backend and prints where the time of one more step went, kernel by kernel.
 import {
   type CpuBackend,
+  createCpuBackend,
   crossEntropy as crossEntropyOf,
   getBackend,
   indexSelect,
   reshape,
+  setBackend,
   tensor,
   tidy,
 } from '@tsformer/tensor';
@@ -31,6 +33,7 @@ const which = args.find((a) => !a.startsWith('--')) ?? 'all';
 const steps = flag('steps', 5);
 const dropout = flag('dropout', 0.1);
 const profile = args.includes('--profile');
+const threads = flag('threads', 0);
 
 interface Case {
   name: string;
@@ -223,6 +226,7 @@ function wrapBackend(): void {
 }
 
 async function main(): Promise<void> {
+  if (threads > 0) setBackend(createCpuBackend({ threads }));
   await (getBackend() as Partial<CpuBackend>).ready;
   if (profile) wrapBackend();
   const cases: (() => Case)[] = [];
