@@ -5,7 +5,7 @@
 // compared with our own logits (apps/trainer/scripts/hf-reference.ts) within 1e-4.
 // Needs Debian's python3-torch: installed when run as root; otherwise named as missing (a failure with CI=true).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -43,24 +43,62 @@ const dir = mkdtempSync(join(tmpdir(), 'tsformer-hf-check-'));
 let passed = 0;
 let failed = 0;
 try {
-  for (const preset of ['tiny-gpt', 'tiny-bert']) {
-    const out = join(dir, preset);
+  // small labelled files for the fine-tuned heads (BertForSequenceClassification, …ForTokenClassification,
+  // …ForQuestionAnswering, GPT2ForSequenceClassification)
+  const words = 'the whale sea ship captain white boat harpoon deck crew night storm'.split(' ');
+  const line = (i, n) => Array.from({ length: n }, (_, k) => words[(i * 7 + k * 3) % words.length]).join(' ');
+  const rows = Array.from({ length: 24 }, (_, i) => line(i, 5 + (i % 4)));
+  writeFileSync(
+    join(dir, 'seq.csv'),
+    `text,label\n${rows.map((r, i) => `${r},${i % 3 === 0 ? 'a' : 'b'}`).join('\n')}\n`,
+  );
+  writeFileSync(
+    join(dir, 'tok.jsonl'),
+    rows
+      .map((r) =>
+        JSON.stringify({ tokens: r.split(' '), tags: r.split(' ').map((w) => (w.length > 4 ? 'L' : 'S')) }),
+      )
+      .join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'qa.jsonl'),
+    rows
+      .map((r, i) =>
+        JSON.stringify({
+          question: `where is ${words[i % words.length]}?`,
+          context: `${r}. ${rows[(i + 1) % rows.length]}.`,
+          answer: rows[(i + 1) % rows.length],
+        }),
+      )
+      .join('\n'),
+  );
+  const runs = [
+    { name: 'tiny-gpt', args: ['--preset', 'tiny-gpt', '--steps', '3'] },
+    { name: 'tiny-bert', args: ['bert', '--preset', 'tiny-bert', '--steps', '3'] },
+    { name: 'tiny-bert → BertForSequenceClassification', from: 'tiny-bert', data: 'seq.csv' },
+    { name: 'tiny-bert → BertForTokenClassification', from: 'tiny-bert', data: 'tok.jsonl' },
+    { name: 'tiny-bert → BertForQuestionAnswering', from: 'tiny-bert', data: 'qa.jsonl' },
+    { name: 'tiny-gpt → GPT2ForSequenceClassification', from: 'tiny-gpt', data: 'seq.csv' },
+  ];
+  for (const [i, run] of runs.entries()) {
+    const out = join(dir, `run-${i}`);
+    const args = run.from
+      ? [
+          'finetune',
+          '--from',
+          join(dir, `run-${run.from === 'tiny-gpt' ? 0 : 1}`),
+          '--train',
+          join(dir, run.data),
+          '--steps',
+          '3',
+        ]
+      : run.args;
     const train = sh(
       'pnpm',
-      [
-        'exec',
-        'tsx',
-        '--conditions=@tsformer/source',
-        'src/cli.ts',
-        ...(preset === 'tiny-bert' ? ['bert'] : []),
-        '--preset',
-        preset,
-        '--steps',
-        '3',
-        '--out',
-        out,
-      ],
-      { cwd: trainer },
+      ['exec', 'tsx', '--conditions=@tsformer/source', 'src/cli.ts', ...args, '--out', out],
+      {
+        cwd: trainer,
+      },
     );
     const ckpt = join(out, 'checkpoint');
     const ref = sh(
@@ -80,9 +118,10 @@ try {
     ]);
     const ok = train.status === 0 && ref.status === 0 && check.status === 0;
     console.log(
-      `${ok ? 'ok  ' : 'FAIL'} ${preset}: ${(check.stdout + check.stderr).trim().split('\n').join(' | ')}`,
+      `${ok ? 'ok  ' : 'FAIL'} ${run.name}: ${(check.stdout + check.stderr).trim().split('\n').join(' | ')}`,
     );
-    if (!ok) console.log(`${train.stderr}\n${ref.stderr}`.trim().slice(0, 3000));
+    if (!ok)
+      console.log(`${train.stdout.slice(-1500)}\n${train.stderr}\n${ref.stderr}`.trim().slice(0, 3000));
     if (ok) passed++;
     else failed++;
   }

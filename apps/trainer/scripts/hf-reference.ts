@@ -6,18 +6,49 @@ import { join } from 'node:path';
 import { BertForPreTraining } from '@tsformer/bert';
 import { GPT2LMHeadModel } from '@tsformer/gpt';
 import { noGrad, tensor } from '@tsformer/tensor';
+import { loadHead } from '../src/finetune/model.ts';
 
 const [folder, out] = process.argv.slice(2) as [string, string];
 const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as {
   model_type: string;
   vocab_size: number;
+  architectures?: string[];
+  pad_token_id?: number | null;
 };
+const arch = config.architectures?.[0] ?? '';
 const t = 8;
 const ids = [Array.from({ length: t }, (_, i) => (i * 37 + 5) % config.vocab_size)];
 const inputIds = tensor(Int32Array.from(ids.flat()), [1, t], { dtype: 'int32' });
 let outputs: Record<string, unknown>;
 let inputs: Record<string, unknown> = { input_ids: ids };
-if (config.model_type === 'gpt2') {
+if (arch === 'GPT2ForSequenceClassification') {
+  // fine-tuned GPT: the classifier's logits at the last token (ids avoid the pad id)
+  const pad = config.pad_token_id ?? -1;
+  ids[0] = ids[0]!.map((v) => (v === pad ? (v + 1) % config.vocab_size : v));
+  const model = loadHead(folder).model as unknown as {
+    forward(i: object): { logits: { toArray(): unknown } };
+  };
+  const inputIds2 = tensor(Int32Array.from(ids.flat()), [1, t], { dtype: 'int32' });
+  outputs = { logits: noGrad(() => model.forward({ inputIds: inputIds2 }).logits).toArray() };
+} else if (arch.startsWith('BertFor') && arch !== 'BertForPreTraining') {
+  // fine-tuned BERT heads: the head's logits (QA: start and end logits)
+  type Out = { toArray(): unknown };
+  const model = loadHead(folder).model as unknown as {
+    forward(i: object): { logits?: Out; startLogits?: Out; endLogits?: Out };
+  };
+  const tokenTypes = [Array.from({ length: t }, (_, i) => (i < t / 2 ? 0 : 1))];
+  inputs = { ...inputs, token_type_ids: tokenTypes, attention_mask: [new Array(t).fill(1)] };
+  const o = noGrad(() =>
+    model.forward({
+      inputIds,
+      tokenTypeIds: tensor(Int32Array.from(tokenTypes.flat()), [1, t], { dtype: 'int32' }),
+      attentionMask: tensor(new Int32Array(t).fill(1), [1, t], { dtype: 'int32' }),
+    }),
+  );
+  outputs = o.logits
+    ? { logits: o.logits.toArray() }
+    : { start_logits: o.startLogits!.toArray(), end_logits: o.endLogits!.toArray() };
+} else if (config.model_type === 'gpt2') {
   const model = await GPT2LMHeadModel.fromPretrained(folder);
   outputs = { logits: noGrad(() => model.forward({ inputIds }).logits).toArray() };
 } else {

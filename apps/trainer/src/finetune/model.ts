@@ -113,14 +113,13 @@ export function createHead(path: string, o: HeadOptions): LoadedHead {
       throw new FinetuneDataError(
         `GPT fine-tunes on sequence classification only, not ${o.kind}: use a BERT checkpoint`,
       );
+    // batches pad on the right with pad_token_id; the classifier reads the last token that is not padding
+    // (transformers' rule). A tokenizer without an end-of-text token (characters) pads with id 0.
     const pad =
       (hf.pad_token_id as number | null | undefined) ??
       endOfTextId(tokenizer) ??
-      (hf.eos_token_id as number | undefined);
-    if (pad === undefined || pad === null)
-      throw new FinetuneDataError(
-        `${folder}: the GPT checkpoint has no pad_token_id and no end-of-text token to pad with`,
-      );
+      (hf.eos_token_id as number | null | undefined) ??
+      0;
     hf.pad_token_id = pad;
     padId = pad;
   } else {
