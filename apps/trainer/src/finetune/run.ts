@@ -78,6 +78,8 @@ export interface FinetuneResult {
   step: number;
   trainTime: number;
   final: EvalMetrics;
+  /** the model as trained (the saved folder holds the same weights) */
+  head: LoadedHead;
 }
 
 interface Prepared {
@@ -505,7 +507,7 @@ export async function runFinetune(
           `Stopped at step ${step + 1}: the loss or gradient is not finite (lr ${lr.toExponential(2)}). Hint: lower --lr.`,
         );
         log({ type: 'nan', step: step + 1, loss: r.loss, lr });
-        return { exitCode: 1, out, step, trainTime, final: {} };
+        return { exitCode: 1, out, step, trainTime, final: {}, head };
       }
       step++;
       trainTime += dt;
@@ -546,7 +548,7 @@ export async function runFinetune(
         save(null);
         io.print(`Interrupted at step ${step}: the model so far is saved in ${join(out, 'checkpoint')}.`);
         log({ type: 'interrupted', step });
-        return { exitCode: 130, out, step, trainTime, final: {} };
+        return { exitCode: 130, out, step, trainTime, final: {}, head };
       }
     }
     io.progress.clear();
@@ -597,7 +599,7 @@ export async function runFinetune(
     io.print(
       `Model: ${join(out, 'checkpoint')} · log: ${logPath} · charts: loss.svg, metric.svg${task.kind !== 'qa' ? ', confusion.svg' : ''}`,
     );
-    return { exitCode: 0, out, step, trainTime, final };
+    return { exitCode: 0, out, step, trainTime, final, head };
 
     function writeTagConfusion(t: TaskData, exs: TokenExample[], p: string[][], dir: string) {
       // the tag confusion matrix of the final predictions, over the tags of the training set
