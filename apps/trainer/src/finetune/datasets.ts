@@ -4,11 +4,13 @@
 //   pos   — Brown corpus part-of-speech tags (token classification)
 //   pairs — Moby-Dick next-sentence pairs (pair classification)
 //   qa    — Moby-Dick "what comes after" span extraction (question answering)
+
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { type Document, loadMobyDick, MOBY_DICK_PACKAGE, splitCorpus } from '../data.ts';
+import { mulberry32 } from './readers.ts';
 import {
   FinetuneDataError,
   type PairExample,
@@ -286,18 +288,6 @@ export function brownTrainText(): string {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Moby-Dick: pairs and qa
-
-/** mulberry32: a small seeded 32-bit PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A generator for one (task, split) from the user's seed, so that the splits' streams are independent. */
 function streamFor(seed: number, stream: number): () => number {

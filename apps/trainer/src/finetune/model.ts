@@ -77,6 +77,12 @@ export interface HeadOptions {
   dropout: number | null;
 }
 
+function bertHeadClass(kind: TaskKind) {
+  if (kind === 'token') return BertForTokenClassification;
+  if (kind === 'qa') return BertForQuestionAnswering;
+  return BertForSequenceClassification;
+}
+
 /** A task head on the body of the checkpoint in `path`. */
 export function createHead(path: string, o: HeadOptions): LoadedHead {
   const { folder, config, tokenizer } = readFolder(path);
@@ -135,12 +141,7 @@ export function createHead(path: string, o: HeadOptions): LoadedHead {
   const opts = { strict: false };
   let loaded: { model: HeadModel; report: { missing: string[]; unexpected: string[] } };
   if (family === 'bert') {
-    const Cls =
-      o.kind === 'token'
-        ? BertForTokenClassification
-        : o.kind === 'qa'
-          ? BertForQuestionAnswering
-          : BertForSequenceClassification;
+    const Cls = bertHeadClass(o.kind);
     const r = loadBert((c, init) => new Cls(c, { init, seed: o.seed }), files, { ...opts, skipHeads: true });
     loaded = { model: r.model, report: r.report };
   } else {
@@ -177,12 +178,7 @@ export function loadHead(path: string): LoadedHead {
   let model: HeadModel;
   let padId: number;
   if (what.family === 'bert') {
-    const Cls =
-      what.kind === 'token'
-        ? BertForTokenClassification
-        : what.kind === 'qa'
-          ? BertForQuestionAnswering
-          : BertForSequenceClassification;
+    const Cls = bertHeadClass(what.kind);
     model = loadBert((c, init) => new Cls(c, { init }), files).model;
     padId = (config.pad_token_id as number | undefined) ?? 0;
   } else {

@@ -109,15 +109,14 @@ function describe(kind: TaskKind, m: EvalMetrics, labels: readonly string[]): st
   return parts.join(', ');
 }
 
+/** A batch as the input object of every head (each reads the fields it knows). */
+function headInputs(batch: Batch): object {
+  const { inputIds, attentionMask, tokenTypeIds, labels, startPositions, endPositions } = batch;
+  return { inputIds, attentionMask, tokenTypeIds, labels, startPositions, endPositions };
+}
+
 function lossOf(model: HeadModel, batch: Batch): Tensor {
-  const out = (model as unknown as { forward(i: object): { loss?: Tensor } }).forward({
-    inputIds: batch.inputIds,
-    attentionMask: batch.attentionMask,
-    tokenTypeIds: batch.tokenTypeIds,
-    labels: batch.labels,
-    startPositions: batch.startPositions,
-    endPositions: batch.endPositions,
-  });
+  const out = (model as unknown as { forward(i: object): { loss?: Tensor } }).forward(headInputs(batch));
   return out.loss!;
 }
 
@@ -160,14 +159,7 @@ export function predictFeatures(
       const batch = makeBatch(head.kind, features, rows, head.padId);
       noGrad(() =>
         tidy(() => {
-          const r = model.forward({
-            inputIds: batch.inputIds,
-            attentionMask: batch.attentionMask,
-            tokenTypeIds: batch.tokenTypeIds,
-            labels: batch.labels,
-            startPositions: batch.startPositions,
-            endPositions: batch.endPositions,
-          });
+          const r = model.forward(headInputs(batch));
           if (r.loss) {
             lossSum += r.loss.item() * rows.length;
             lossRows += rows.length;
