@@ -193,6 +193,69 @@ describe('a fine-tuned folder', () => {
     expect(acc).toBeCloseTo(saved.accuracy, 10);
   }, 120_000);
 
+  for (const c of [
+    {
+      name: 'BERT token classification',
+      data: 'tok.jsonl',
+      kind: 'token' as const,
+      body: () => bert,
+      family: 'bert' as const,
+      fresh: ['classifier.bias', 'classifier.weight'],
+    },
+    {
+      name: 'GPT sequence classification',
+      data: 'seq.csv',
+      kind: 'sequence' as const,
+      body: () => gpt,
+      family: 'gpt' as const,
+      fresh: ['score.weight'],
+    },
+  ]) {
+    it(`${c.name}: only the head starts new, and the reloaded folder predicts as trained`, async () => {
+      const { loadUserTask } = await import('../src/finetune/readers.ts');
+      const task = loadUserTask({ train: join(dir, c.data) });
+      const out = join(dir, `reload-${c.kind}-${c.family}`);
+      const r = await runFinetune(
+        task,
+        {
+          from: c.body(),
+          init: 'pretrained',
+          maxLength: 64,
+          batchSize: 16,
+          lr: 3e-3,
+          warmup: 0.1,
+          weightDecay: 0.01,
+          clip: 1,
+          dropout: null,
+          epochs: 1,
+          maxSteps: null,
+          maxTime: null,
+          evalInterval: null,
+          evalLimit: 1000,
+          seed: 3,
+          threads: 0,
+          device: 'cpu',
+          out,
+        },
+        { print: () => {}, progress: quiet(), cwd: dir },
+      );
+      expect(r.exitCode).toBe(0);
+      expect([...r.head.report.missing].sort()).toEqual(c.fresh);
+      const reloaded = loadHead(out);
+      expect(reloaded.kind).toBe(c.kind);
+      expect(reloaded.padId).toBe(r.head.padId);
+      const features = encodeExamples(c.kind, task.validation as never[], reloaded.tokenizer, {
+        family: c.family,
+        maxLength: 64,
+        labels: task.labels,
+      });
+      const a = predictFeatures(r.head, features, null);
+      const b = predictFeatures(reloaded, features, null);
+      if (c.kind === 'token') expect(b.tags).toEqual(a.tags);
+      else for (const [i, p] of b.probs!.entries()) expect(Array.from(p)).toEqual(Array.from(a.probs![i]!));
+    }, 120_000);
+  }
+
   it('random init starts from the same shape with other weights', async () => {
     const { loadUserTask } = await import('../src/finetune/readers.ts');
     const task = loadUserTask({ train: join(dir, 'seq.csv') });
@@ -285,7 +348,22 @@ describe('pnpm train predict', () => {
     ]);
     expect(q.code).toBe(0);
     const answer = JSON.parse(q.stdout.split('→ ')[1]!);
+    expect(answer).not.toBe('');
     expect('ship the whale sea').toContain(answer);
+  });
+
+  it('reads token and QA input files', async () => {
+    fs.writeFileSync(join(dir, 'words.jsonl'), `${JSON.stringify({ tokens: ['the', 'white', 'whale'] })}\n`);
+    const t = await cli(['predict', '-c', tokModel, '--input', join(dir, 'words.jsonl')]);
+    expect(t.stderr).toBe('');
+    expect(t.stdout.trim()).toMatch(/^the\/(LONG|SHORT) white\/(LONG|SHORT) whale\/(LONG|SHORT)$/);
+    fs.writeFileSync(
+      join(dir, 'questions.csv'),
+      'question,context\nwhich word follows the?,ship the whale sea\n',
+    );
+    const q = await cli(['predict', '-c', qaModel, '--input', join(dir, 'questions.csv')]);
+    expect(q.stderr).toBe('');
+    expect(q.stdout).toMatch(/^which word follows the\?\t→ "[^"]+"\n$/);
   });
 
   it('names what is wrong', async () => {

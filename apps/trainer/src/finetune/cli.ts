@@ -122,7 +122,11 @@ export const PREDICT_OPTIONS: readonly Spec[] = [
   { flag: 'text', kind: 'string', help: 'one text instead of --input (QA: the question)' },
   { flag: 'text-b', kind: 'string', help: 'the second text of a pair (QA: the context)' },
   { flag: 'top', kind: 'int', def: '3', help: 'labels shown per text, with probabilities' },
-  { flag: 'max-length', kind: 'int', def: '128', help: 'tokens per text (longer ones are cut)' },
+  {
+    flag: 'max-length',
+    kind: 'int',
+    help: 'tokens per text, longer ones cut (default: what the model was fine-tuned with, else 128)',
+  },
   { flag: 'help', kind: 'boolean', short: 'h', help: 'show this help' },
 ];
 
@@ -244,8 +248,10 @@ export async function finetuneCommand(args: string[], io: FinetuneCliIO): Promis
     throw new UsageError(
       `finetune needs --task ${BUILTIN_TASKS.map((t) => t.name).join('|')} or --train <file>`,
     );
-  if (v.task && (v.validation || given.has('kind')))
-    throw new UsageError('--validation and --kind go with --train, not with a built-in --task');
+  if (v.task && (v.validation || given.has('kind') || given.has('val-fraction')))
+    throw new UsageError(
+      '--validation, --kind and --val-fraction go with --train, not with a built-in --task',
+    );
   const seed = v.seed as number;
   const task: TaskData = v.task
     ? builtinTask(v.task as 'spam' | 'pos' | 'pairs' | 'qa')
@@ -280,6 +286,18 @@ export async function finetuneCommand(args: string[], io: FinetuneCliIO): Promis
       `runs/finetune-${v.task ?? basename(v.train as string, extname(v.train as string))}`,
   };
   if (config.batchSize < 1) throw new UsageError('--batch-size must be at least 1');
+  if (config.maxSteps !== null && config.maxSteps < 1) throw new UsageError('--steps must be at least 1');
+  if (config.maxTime !== null && !(config.maxTime > 0)) throw new UsageError('--max-time must be positive');
+  if (config.evalLimit < 1) throw new UsageError('--eval-limit must be at least 1');
+  if (typeof config.evalInterval === 'number' && config.evalInterval < 1)
+    throw new UsageError('--eval-interval must be at least 1 step (or a duration such as 2m)');
+  if (typeof config.evalInterval === 'string' && !(parseDuration(config.evalInterval) > 0))
+    throw new UsageError('--eval-interval must be a positive duration');
+  if (config.dropout !== null && !(config.dropout >= 0 && config.dropout < 1))
+    throw new UsageError('--dropout must be in [0, 1)');
+  if (config.clip < 0) throw new UsageError('--clip must be 0 (off) or positive');
+  if (config.weightDecay < 0) throw new UsageError('--weight-decay must not be negative');
+  if (config.maxLength < 8) throw new UsageError('--max-length must be at least 8');
   if (!(config.lr > 0)) throw new UsageError('--lr must be positive');
   if (config.warmup < 0 || config.warmup >= 1)
     throw new UsageError('--warmup is a fraction of the run, in [0, 1)');
@@ -302,7 +320,10 @@ export async function predictCommand(args: string[], io: FinetuneCliIO): Promise
   if (!v.checkpoint) throw new UsageError('predict needs -c <fine-tuned folder>');
   if (!v.input && v.text === undefined) throw new UsageError('predict needs --input <file> or --text "…"');
   const head = loadHead(resolve(io.cwd, v.checkpoint as string));
-  const maxLength = Math.min(v['max-length'] as number, head.maxPositions);
+  const maxLength = Math.min(
+    (v['max-length'] as number | undefined) ?? head.trained?.maxLength ?? 128,
+    head.maxPositions,
+  );
   let inputs: Array<string | [string, string]>;
   if (v.input) inputs = readTextsFile(resolve(io.cwd, v.input as string)).texts;
   else inputs = [v['text-b'] !== undefined ? [v.text as string, v['text-b'] as string] : (v.text as string)];
@@ -358,6 +379,8 @@ export async function predictCommand(args: string[], io: FinetuneCliIO): Promise
     head,
     features,
     pairs.map((x) => x[1]),
+    64,
+    head.trained?.maxAnswerTokens,
   );
   pairs.forEach(([q], i) => {
     io.stdout(`${q}\t→ ${JSON.stringify(p.answers![i])}\n`);

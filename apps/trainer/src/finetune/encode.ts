@@ -88,10 +88,14 @@ function sequenceFeature(
 ): Feature {
   const label = labelId(index, ex.label);
   if (o.family === 'gpt') {
-    const text = 'text' in ex ? ex.text : `${ex.textA}\n${ex.textB}`;
-    let ids = rawIds(tok, text);
+    // a pair is A, a newline, then B; cut longest-first like BERT's pairs, so B is never dropped whole
+    let ids: number[];
+    if ('text' in ex) ids = rawIds(tok, ex.text).slice(0, o.maxLength);
+    else {
+      const [a, b] = truncatePair(rawIds(tok, `${ex.textA}\n`), rawIds(tok, ex.textB), o.maxLength);
+      ids = [...a, ...b];
+    }
     if (ids.length === 0) ids = rawIds(tok, ' ');
-    ids = ids.slice(0, o.maxLength);
     return { ids: Int32Array.from(ids), types: new Int32Array(ids.length), label };
   }
   const { cls, sep } = bertSpecials(tok);
@@ -145,9 +149,12 @@ function qaFeature(tok: AnyTokenizer, ex: QaExample, o: EncodeOptions): Feature 
   if (o.family !== 'bert' || !(tok instanceof WordPieceTokenizer))
     throw new FinetuneDataError('question answering needs a BERT checkpoint');
   const { cls, sep } = bertSpecials(tok);
-  const q = tok.encode(ex.question).slice(0, Math.max(8, Math.floor(o.maxLength / 3)));
+  // the question takes at most a third of the length (at least 8 tokens), the context the rest
+  const q = tok
+    .encode(ex.question)
+    .slice(0, Math.min(Math.max(8, Math.floor(o.maxLength / 3)), o.maxLength - 4));
   const ctx = tok.encodeWithOffsets(ex.context);
-  const room = o.maxLength - q.length - 3;
+  const room = Math.max(1, o.maxLength - q.length - 3);
   const cids = ctx.ids.slice(0, room);
   const ids = [cls, ...q, sep, ...cids, sep];
   const types = new Int32Array(ids.length);

@@ -53,8 +53,14 @@ export interface SquadScores {
 
 const ratio = (num: number, den: number): number => (den === 0 ? 0 : num / den);
 
-/** Precision, recall and F1 of each class of a confusion matrix (rows gold, columns predicted). */
-function scoresOf(confusion: readonly (readonly number[])[]): {
+/**
+ * Precision, recall and F1 of each class of a confusion matrix (rows gold, columns predicted). `missed[c]` counts
+ * items of gold class c that got no prediction at all (wrong, but in no column).
+ */
+function scoresOf(
+  confusion: readonly (readonly number[])[],
+  missed: readonly number[] = [],
+): {
   precision: number[];
   recall: number[];
   f1: number[];
@@ -74,7 +80,7 @@ function scoresOf(confusion: readonly (readonly number[])[]): {
   let present = 0;
   for (let c = 0; c < k; c++) {
     const tp = confusion[c]![c]!;
-    let rowSum = 0;
+    let rowSum = missed[c] ?? 0;
     let colSum = 0;
     for (let j = 0; j < k; j++) {
       rowSum += confusion[c]![j]!;
@@ -160,17 +166,23 @@ export function tokenReport(
     if (g.length !== p.length)
       throw new RangeError(`sentence ${s} has ${g.length} gold tags but ${p.length} predicted tags`);
     for (const t of g) set.add(t);
-    for (const t of p) set.add(t);
+    for (const t of p) if (t !== '') set.add(t);
   });
   const tags = [...set].sort();
   const index = new Map(tags.map((t, i) => [t, i]));
   const k = tags.length;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  // "" = no prediction (a word cut off by the length limit): wrong for its gold tag, in no column
+  const missed = new Array<number>(k).fill(0);
   gold.forEach((g, s) => {
     const p = pred[s]!;
-    for (let w = 0; w < g.length; w++) confusion[index.get(g[w]!)!]![index.get(p[w]!)!]!++;
+    for (let w = 0; w < g.length; w++) {
+      const gi = index.get(g[w]!)!;
+      if (p[w] === '') missed[gi]!++;
+      else confusion[gi]![index.get(p[w]!)!]!++;
+    }
   });
-  const sc = scoresOf(confusion);
+  const sc = scoresOf(confusion, missed);
   return {
     tokenAccuracy: ratio(sc.correct, sc.total),
     perTag: tags.map((tag, c) => ({

@@ -1,7 +1,7 @@
 // The model of a fine-tuning run: a task head on a pretrained body (a trainer checkpoint or any Hugging Face
 // BERT / GPT-2 folder), or the same shape from random weights for comparison; and loading a fine-tuned folder
 // back for `predict`.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BertForQuestionAnswering,
@@ -13,7 +13,7 @@ import { GPT2ForSequenceClassification, loadPretrained as loadGpt } from '@tsfor
 import { toSafetensors } from '@tsformer/tensor';
 import type { Module } from '@tsformer/tensor/nn';
 import { type AnyTokenizer, loadTokenizer } from '@tsformer/tokenizer/node';
-import { findCheckpoint } from '../checkpoint.ts';
+import { FINETUNE_STATE_FILE, findCheckpoint } from '../checkpoint.ts';
 import { endOfTextId } from '../tokenize.ts';
 import type { ModelFamily } from './encode.ts';
 import { FinetuneDataError, type TaskKind } from './types.ts';
@@ -38,6 +38,8 @@ export interface LoadedHead {
   report: { missing: string[]; unexpected: string[] };
   /** the largest length the model takes */
   maxPositions: number;
+  /** a fine-tuned folder's finetune_state.json: the length and QA span limit it was trained with */
+  trained?: { maxLength?: number; maxAnswerTokens?: number };
 }
 
 export const ARCHITECTURES: Record<string, { family: ModelFamily; kind: TaskKind }> = {
@@ -182,8 +184,15 @@ export function loadHead(path: string): LoadedHead {
     model = loadBert((c, init) => new Cls(c, { init }), files).model;
     padId = (config.pad_token_id as number | undefined) ?? 0;
   } else {
+    // a Hugging Face folder may say pad_token_id: null; pad as fine-tuning here does
+    const pad =
+      (config.pad_token_id as number | null | undefined) ??
+      endOfTextId(tokenizer) ??
+      (config.eos_token_id as number | null | undefined) ??
+      0;
+    files.configJson = JSON.stringify({ ...config, pad_token_id: pad });
     model = loadGpt((c, init) => new GPT2ForSequenceClassification(c, { init }), files).model;
-    padId = config.pad_token_id as number;
+    padId = pad;
   }
   const id2label = (config.id2label ?? {}) as Record<string, string>;
   const labels =
@@ -202,7 +211,19 @@ export function loadHead(path: string): LoadedHead {
     padId,
     report: { missing: [], unexpected: [] },
     maxPositions: Number(config.max_position_embeddings ?? config.n_positions ?? 512),
+    trained: readTrainedState(folder),
   };
+}
+
+function readTrainedState(folder: string): { maxLength?: number; maxAnswerTokens?: number } | undefined {
+  const path = join(folder, FINETUNE_STATE_FILE);
+  if (!existsSync(path)) return undefined;
+  try {
+    const st = JSON.parse(readFileSync(path, 'utf8')) as { maxLength?: number; maxAnswerTokens?: number };
+    return { maxLength: st.maxLength, maxAnswerTokens: st.maxAnswerTokens };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The architecture name a head saves under. */

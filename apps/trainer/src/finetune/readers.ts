@@ -506,8 +506,8 @@ export function loadUserTask(opts: LoadUserTaskOptions): TaskData {
 
 /**
  * Inputs for `predict`: a .txt file (one text per non-blank line, trimmed), a .csv/.tsv file with a `text`
- * column (or `text_a,text_b` for pairs; other columns ignored), or a JSONL file of strings or objects with
- * `text` (or `text_a`/`text_b`).
+ * column (or `text_a,text_b` for pairs, `question,context` for QA, `tokens` for taggers; other columns ignored),
+ * or a JSONL file of strings or objects with those keys (`tokens` may be an array of words).
  */
 export function readTextsFile(path: string): TextsFile {
   const ext = extname(path).toLowerCase();
@@ -546,24 +546,41 @@ export function readTextsFile(path: string): TextsFile {
         if (row.get('text') !== undefined) texts.push(textField(path, row, 'text'));
         else if (row.get('text_a') !== undefined || row.get('text_b') !== undefined)
           texts.push([textField(path, row, 'text_a'), textField(path, row, 'text_b')]);
-        else fail(path, row.line, 'expected a "text" key (or "text_a" and "text_b")');
+        else if (row.get('question') !== undefined || row.get('context') !== undefined)
+          texts.push([textField(path, row, 'question'), textField(path, row, 'context')]);
+        else if (Array.isArray(row.get('tokens')))
+          texts.push((row.get('tokens') as unknown[]).map(String).join(' '));
+        else if (row.get('tokens') !== undefined) texts.push(textField(path, row, 'tokens'));
+        else
+          fail(
+            path,
+            row.line,
+            'expected a "text" key (or "text_a" and "text_b", "question" and "context", or "tokens")',
+          );
         lines.push(row.line);
       }
     } else {
       const table = csvTable(path, text, ext === '.tsv' ? '\t' : ',');
       const cols = new Set(table.columns);
-      const pairs = !cols.has('text') && cols.has('text_a') && cols.has('text_b');
-      if (!cols.has('text') && !pairs)
+      const pair: [string, string] | null = cols.has('text')
+        ? null
+        : cols.has('text_a') && cols.has('text_b')
+          ? ['text_a', 'text_b']
+          : cols.has('question') && cols.has('context')
+            ? ['question', 'context']
+            : null;
+      const single = cols.has('text') ? 'text' : cols.has('tokens') ? 'tokens' : null;
+      if (!single && !pair)
         fail(
           path,
           table.columnsLine,
-          `needs a "text" column (or "text_a" and "text_b"); found ${table.columns.join(',') || 'none'}`,
+          `needs a "text" column (or "text_a" and "text_b", "question" and "context", or "tokens"); found ${table.columns.join(',') || 'none'}`,
         );
       for (const row of table.rows) {
         texts.push(
-          pairs
-            ? [textField(path, row, 'text_a'), textField(path, row, 'text_b')]
-            : textField(path, row, 'text'),
+          pair
+            ? [textField(path, row, pair[0]), textField(path, row, pair[1])]
+            : textField(path, row, single!),
         );
         lines.push(row.line);
       }

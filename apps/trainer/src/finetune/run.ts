@@ -86,6 +86,9 @@ interface Prepared {
   head: LoadedHead;
   train: Feature[];
   validation: Feature[];
+  /** QA training examples left out because the length limit cut their answer off */
+  cutAnswers: number;
+  maxLength: number;
 }
 
 /** The figure a task is judged by, for summaries and charts. */
@@ -120,6 +123,9 @@ function lossOf(model: HeadModel, batch: Batch): Tensor {
   return out.loss!;
 }
 
+/** QA spans longer than this are not considered unless the training answers were longer (see runFinetune). */
+export const DEFAULT_MAX_ANSWER_TOKENS = 64;
+
 export interface Predictions {
   /** sequence/pair: class ids; probabilities per row */
   classes?: Int32Array;
@@ -133,13 +139,15 @@ export interface Predictions {
 
 /**
  * Runs the head over features in evaluation mode and decodes its outputs: class probabilities, a tag per word
- * (from each word's first piece), or the best answer span (start ≤ end, at most 30 tokens, inside the context).
+ * (from each word's first piece), or the best answer span (start ≤ end, at most `maxAnswerTokens` tokens, inside
+ * the context).
  */
 export function predictFeatures(
   head: LoadedHead,
   features: readonly Feature[],
   contexts: readonly string[] | null,
   batchSize = 64,
+  maxAnswerTokens = DEFAULT_MAX_ANSWER_TOKENS,
 ): Predictions {
   const model = head.model as unknown as Module & { forward(i: object): Record<string, Tensor> };
   const wasTraining = model.training;
@@ -199,7 +207,7 @@ export function predictFeatures(
               let span: [number, number] | null = null;
               for (let a = 0; a < f.ids.length; a++) {
                 if (off[a * 2]! < 0) continue;
-                for (let b = a; b < Math.min(f.ids.length, a + 30); b++) {
+                for (let b = a; b < Math.min(f.ids.length, a + maxAnswerTokens); b++) {
                   if (off[b * 2]! < 0) break;
                   const v = s[i * t + a]! + e[i * t + b]!;
                   if (v > best) {
@@ -260,10 +268,22 @@ function prepare(task: TaskData, config: FinetuneConfig, io: FinetuneIO): Prepar
   });
   const maxLength = Math.min(config.maxLength, head.maxPositions);
   const o = { family: head.family, maxLength, labels: task.labels };
+  let train = encodeExamples(task.kind, task.train as never[], head.tokenizer, o);
+  let cutAnswers = 0;
+  if (task.kind === 'qa') {
+    // answers the length limit cut off would teach "point at [CLS]", which decoding never picks: leave them out
+    const kept = train.filter((f) => f.start! > 0);
+    cutAnswers = train.length - kept.length;
+    train = kept;
+    if (train.length === 0)
+      throw new UsageError(`every answer of ${task.name} lies beyond --max-length ${maxLength}: raise it`);
+  }
   return {
     head,
-    train: encodeExamples(task.kind, task.train as never[], head.tokenizer, o),
+    train,
     validation: encodeExamples(task.kind, task.validation as never[], head.tokenizer, o),
+    cutAnswers,
+    maxLength,
   };
 }
 
@@ -282,7 +302,12 @@ export async function runFinetune(
   } else if (config.threads > 0) setBackend(createCpuBackend({ threads: config.threads }));
 
   const t0 = performance.now();
-  const { head, train, validation } = prepare(task, config, io);
+  const { head, train, validation, cutAnswers, maxLength } = prepare(task, config, io);
+  // QA: spans up to the longest training answer are considered (at least the default)
+  const maxAnswerTokens = Math.max(
+    DEFAULT_MAX_ANSWER_TOKENS,
+    ...train.map((f) => (f.end ?? 0) - (f.start ?? 0) + 1),
+  );
   const model = head.model as unknown as Module;
   const prepSeconds = (performance.now() - t0) / 1000;
   const params = model.numParameters();
@@ -292,6 +317,10 @@ export async function runFinetune(
   );
   if (config.init === 'pretrained' && head.report.missing.length > 0)
     io.print(`New (randomly initialised) parameters: ${head.report.missing.join(', ')}`);
+  if (cutAnswers > 0)
+    io.print(
+      `${cutAnswers} training answers lie beyond --max-length ${maxLength} and are left out (validation ones count as misses).`,
+    );
   io.print(`Source: ${task.source}. Output: ${out}`);
 
   mkdirSync(out, { recursive: true });
@@ -356,7 +385,7 @@ export async function runFinetune(
       exs = pick.map((i) => validationExamples[i]);
       ctx = contexts ? pick.map((i) => contexts[i]!) : null;
     }
-    const p = predictFeatures(head, feats, ctx);
+    const p = predictFeatures(head, feats, ctx, 64, maxAnswerTokens);
     const { metrics, report } = scoreTask({ ...task, validation: exs as never[] }, exs, feats, p);
     const seconds = (performance.now() - te) / 1000;
     io.print(
@@ -435,6 +464,8 @@ export async function runFinetune(
         task: task.name,
         kind: task.kind,
         labels: task.labels,
+        maxLength,
+        maxAnswerTokens,
         step,
         trainTime,
         final: finalMetrics !== null,
