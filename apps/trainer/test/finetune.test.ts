@@ -246,7 +246,7 @@ describe('a fine-tuned folder', () => {
       expect(reloaded.padId).toBe(r.head.padId);
       const features = encodeExamples(c.kind, task.validation as never[], reloaded.tokenizer, {
         family: c.family,
-        maxLength: 64,
+        maxLength: Math.min(64, reloaded.maxPositions),
         labels: task.labels,
       });
       const a = predictFeatures(r.head, features, null);
