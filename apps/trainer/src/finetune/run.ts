@@ -147,7 +147,7 @@ export function predictFeatures(
   features: readonly Feature[],
   contexts: readonly string[] | null,
   batchSize = 64,
-  maxAnswerTokens = DEFAULT_MAX_ANSWER_TOKENS,
+  maxAnswerTokens: number = DEFAULT_MAX_ANSWER_TOKENS,
 ): Predictions {
   const model = head.model as unknown as Module & { forward(i: object): Record<string, Tensor> };
   const wasTraining = model.training;
