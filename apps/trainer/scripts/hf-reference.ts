@@ -17,34 +17,39 @@ const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8')) as 
 };
 const arch = config.architectures?.[0] ?? '';
 const t = 8;
-const ids = [Array.from({ length: t }, (_, i) => (i * 37 + 5) % config.vocab_size)];
+const pad = arch === 'GPT2ForSequenceClassification' ? (config.pad_token_id ?? -1) : -1;
+// (a GPT classifier's ids avoid its pad id: it reads the last token that is not padding)
+const ids = [
+  Array.from({ length: t }, (_, i) => (i * 37 + 5) % config.vocab_size).map((v) =>
+    v === pad ? (v + 1) % config.vocab_size : v,
+  ),
+];
 const inputIds = tensor(Int32Array.from(ids.flat()), [1, t], { dtype: 'int32' });
 let outputs: Record<string, unknown>;
 let inputs: Record<string, unknown> = { input_ids: ids };
-if (arch === 'GPT2ForSequenceClassification') {
-  // fine-tuned GPT: the classifier's logits at the last token (ids avoid the pad id)
-  const pad = config.pad_token_id ?? -1;
-  ids[0] = ids[0]!.map((v) => (v === pad ? (v + 1) % config.vocab_size : v));
-  const model = loadHead(folder).model as unknown as {
-    forward(i: object): { logits: { toArray(): unknown } };
+type Out = { toArray(): unknown };
+
+/** BERT's inputs: segments 0 then 1, no padding; also recorded for hf-check.py. */
+function bertInputs(): object {
+  const tokenTypes = [Array.from({ length: t }, (_, i) => (i < t / 2 ? 0 : 1))];
+  inputs = { ...inputs, token_type_ids: tokenTypes, attention_mask: [new Array(t).fill(1)] };
+  return {
+    inputIds,
+    tokenTypeIds: tensor(Int32Array.from(tokenTypes.flat()), [1, t], { dtype: 'int32' }),
+    attentionMask: tensor(new Int32Array(t).fill(1), [1, t], { dtype: 'int32' }),
   };
-  const inputIds2 = tensor(Int32Array.from(ids.flat()), [1, t], { dtype: 'int32' });
-  outputs = { logits: noGrad(() => model.forward({ inputIds: inputIds2 }).logits).toArray() };
+}
+
+if (arch === 'GPT2ForSequenceClassification') {
+  // fine-tuned GPT: the classifier's logits at the last token
+  const model = loadHead(folder).model as unknown as { forward(i: object): { logits: Out } };
+  outputs = { logits: noGrad(() => model.forward({ inputIds }).logits).toArray() };
 } else if (arch.startsWith('BertFor') && arch !== 'BertForPreTraining') {
   // fine-tuned BERT heads: the head's logits (QA: start and end logits)
-  type Out = { toArray(): unknown };
   const model = loadHead(folder).model as unknown as {
     forward(i: object): { logits?: Out; startLogits?: Out; endLogits?: Out };
   };
-  const tokenTypes = [Array.from({ length: t }, (_, i) => (i < t / 2 ? 0 : 1))];
-  inputs = { ...inputs, token_type_ids: tokenTypes, attention_mask: [new Array(t).fill(1)] };
-  const o = noGrad(() =>
-    model.forward({
-      inputIds,
-      tokenTypeIds: tensor(Int32Array.from(tokenTypes.flat()), [1, t], { dtype: 'int32' }),
-      attentionMask: tensor(new Int32Array(t).fill(1), [1, t], { dtype: 'int32' }),
-    }),
-  );
+  const o = noGrad(() => model.forward(bertInputs()));
   outputs = o.logits
     ? { logits: o.logits.toArray() }
     : { start_logits: o.startLogits!.toArray(), end_logits: o.endLogits!.toArray() };
@@ -53,15 +58,7 @@ if (arch === 'GPT2ForSequenceClassification') {
   outputs = { logits: noGrad(() => model.forward({ inputIds }).logits).toArray() };
 } else {
   const model = await BertForPreTraining.fromPretrained(folder);
-  const tokenTypes = [Array.from({ length: t }, (_, i) => (i < t / 2 ? 0 : 1))];
-  inputs = { ...inputs, token_type_ids: tokenTypes, attention_mask: [new Array(t).fill(1)] };
-  const o = noGrad(() =>
-    model.forward({
-      inputIds,
-      tokenTypeIds: tensor(Int32Array.from(tokenTypes.flat()), [1, t], { dtype: 'int32' }),
-      attentionMask: tensor(new Int32Array(t).fill(1), [1, t], { dtype: 'int32' }),
-    }),
-  );
+  const o = noGrad(() => model.forward(bertInputs() as Parameters<typeof model.forward>[0]));
   outputs = {
     prediction_logits: o.predictionLogits.toArray(),
     seq_relationship_logits: o.seqRelationshipLogits.toArray(),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeExamples } from '../src/finetune/encode.ts';
 import { loadHead } from '../src/finetune/model.ts';
-import { predictFeatures, runFinetune } from '../src/finetune/run.ts';
+import { type FinetuneConfig, predictFeatures, runFinetune } from '../src/finetune/run.ts';
 import { Progress } from '../src/progress.ts';
 import { cli, smallCorpus, tempDir, trainLosses } from './helpers.ts';
 
@@ -68,6 +68,31 @@ beforeAll(async () => {
 }, 120_000);
 
 const quiet = () => new Progress(process.stderr, { quiet: true });
+
+/** A fine-tuning config for in-process runs: the CLI's defaults at toy scale, with `overrides`. */
+function ftConfig(overrides: Partial<FinetuneConfig> & Pick<FinetuneConfig, 'from' | 'out'>): FinetuneConfig {
+  return {
+    init: 'pretrained',
+    maxLength: 64,
+    batchSize: 16,
+    lr: 3e-3,
+    warmup: 0.1,
+    weightDecay: 0.01,
+    clip: 1,
+    dropout: null,
+    epochs: 2,
+    maxSteps: null,
+    maxTime: null,
+    evalInterval: null,
+    evalLimit: 1000,
+    seed: 3,
+    threads: 0,
+    device: 'cpu',
+    ...overrides,
+  };
+}
+
+const ftIO = () => ({ print: () => {}, progress: quiet(), cwd: dir });
 
 function meanLoss(points: [number, number][], from: number, to: number): number {
   const part = points.slice(from, to);
@@ -153,30 +178,7 @@ describe('a fine-tuned folder', () => {
     const { loadUserTask } = await import('../src/finetune/readers.ts');
     const task = loadUserTask({ train: join(dir, 'seq.csv') });
     const out = join(dir, 'reload');
-    const r = await runFinetune(
-      task,
-      {
-        from: bert,
-        init: 'pretrained',
-        maxLength: 64,
-        batchSize: 16,
-        lr: 3e-3,
-        warmup: 0.1,
-        weightDecay: 0.01,
-        clip: 1,
-        dropout: null,
-        epochs: 2,
-        maxSteps: null,
-        maxTime: null,
-        evalInterval: null,
-        evalLimit: 1000,
-        seed: 3,
-        threads: 0,
-        device: 'cpu',
-        out,
-      },
-      { print: () => {}, progress: quiet(), cwd: dir },
-    );
+    const r = await runFinetune(task, ftConfig({ from: bert, out }), ftIO());
     expect(r.exitCode).toBe(0);
     const reloaded = loadHead(out);
     expect(reloaded.labels).toEqual(task.labels);
@@ -215,30 +217,7 @@ describe('a fine-tuned folder', () => {
       const { loadUserTask } = await import('../src/finetune/readers.ts');
       const task = loadUserTask({ train: join(dir, c.data) });
       const out = join(dir, `reload-${c.kind}-${c.family}`);
-      const r = await runFinetune(
-        task,
-        {
-          from: c.body(),
-          init: 'pretrained',
-          maxLength: 64,
-          batchSize: 16,
-          lr: 3e-3,
-          warmup: 0.1,
-          weightDecay: 0.01,
-          clip: 1,
-          dropout: null,
-          epochs: 1,
-          maxSteps: null,
-          maxTime: null,
-          evalInterval: null,
-          evalLimit: 1000,
-          seed: 3,
-          threads: 0,
-          device: 'cpu',
-          out,
-        },
-        { print: () => {}, progress: quiet(), cwd: dir },
-      );
+      const r = await runFinetune(task, ftConfig({ from: c.body(), epochs: 1, out }), ftIO());
       expect(r.exitCode).toBe(0);
       expect([...r.head.report.missing].sort()).toEqual(c.fresh);
       const reloaded = loadHead(out);
@@ -260,29 +239,20 @@ describe('a fine-tuned folder', () => {
     const { loadUserTask } = await import('../src/finetune/readers.ts');
     const task = loadUserTask({ train: join(dir, 'seq.csv') });
     const base = {
-      maxLength: 64,
-      batchSize: 16,
+      from: bert,
       lr: 1e-9,
       warmup: 0,
       weightDecay: 0,
-      clip: 1,
-      dropout: null,
       epochs: null,
       maxSteps: 1,
-      maxTime: null,
-      evalInterval: null,
       evalLimit: 10,
-      seed: 3,
-      threads: 0,
-      device: 'cpu' as const,
     };
-    const io = { print: () => {}, progress: quiet(), cwd: dir };
     const pre = await runFinetune(
       task,
-      { ...base, from: bert, init: 'pretrained', out: join(dir, 'pre') },
-      io,
+      ftConfig({ ...base, init: 'pretrained', out: join(dir, 'pre') }),
+      ftIO(),
     );
-    const rnd = await runFinetune(task, { ...base, from: bert, init: 'random', out: join(dir, 'rnd') }, io);
+    const rnd = await runFinetune(task, ftConfig({ ...base, init: 'random', out: join(dir, 'rnd') }), ftIO());
     const pw = (
       pre.head.model as unknown as {
         bert: { embeddings: { word_embeddings: { weight: { dataSync(): Float32Array; shape: number[] } } } };

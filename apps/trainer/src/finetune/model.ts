@@ -134,11 +134,13 @@ export function createHead(path: string, o: HeadOptions): LoadedHead {
     padId = (hf.pad_token_id as number | undefined) ?? 0;
   }
   const configJson = JSON.stringify(hf);
-  const safetensors = readFileSync(join(folder, 'model.safetensors'));
   const files = {
     configJson,
     // random init: no tensors to load (an empty safetensors file), every parameter keeps its fresh draw
-    safetensors: o.init === 'random' ? toSafetensors({}) : new Uint8Array(safetensors),
+    safetensors:
+      o.init === 'random'
+        ? toSafetensors({})
+        : new Uint8Array(readFileSync(join(folder, 'model.safetensors'))),
   };
   const opts = { strict: false };
   let loaded: { model: HeadModel; report: { missing: string[]; unexpected: string[] } };

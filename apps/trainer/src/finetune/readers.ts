@@ -201,7 +201,8 @@ function csvTable(path: string, text: string, separator: string): Table {
   return { columns: columns.filter((c) => c !== ''), columnsLine: header.line, what: 'columns', rows };
 }
 
-function jsonlTable(path: string, text: string): Table {
+/** JSONL rows (keys trimmed and lower-cased); with `strings`, a line that is a JSON string reads as {"text": …}. */
+function jsonlTable(path: string, text: string, strings = false): Table {
   const rows: Row[] = [];
   let columns: string[] | null = null;
   let columnsLine = 1;
@@ -213,8 +214,9 @@ function jsonlTable(path: string, text: string): Table {
     } catch (e) {
       fail(path, i + 1, `not valid JSON (${(e as Error).message})`);
     }
+    if (strings && typeof value === 'string') value = { text: value };
     if (typeof value !== 'object' || value === null || Array.isArray(value))
-      fail(path, i + 1, 'expected a JSON object, one per line');
+      fail(path, i + 1, `expected a JSON ${strings ? 'string or object' : 'object'}, one per line`);
     const map = new Map<string, unknown>();
     for (const [k, v] of Object.entries(value)) map.set(k.trim().toLowerCase(), v);
     if (columns === null) {
@@ -524,25 +526,8 @@ export function readTextsFile(path: string): TextsFile {
       });
   } else if (ext === '.csv' || ext === '.tsv' || JSONL_EXTENSIONS.has(ext)) {
     const text = readText(path);
-    let rows: Row[];
     if (JSONL_EXTENSIONS.has(ext)) {
-      rows = [];
-      text.split('\n').forEach((raw, i) => {
-        if (raw.trim() === '') return;
-        let value: unknown;
-        try {
-          value = JSON.parse(raw);
-        } catch (e) {
-          fail(path, i + 1, `not valid JSON (${(e as Error).message})`);
-        }
-        if (typeof value === 'string') value = { text: value };
-        if (typeof value !== 'object' || value === null || Array.isArray(value))
-          fail(path, i + 1, 'expected a JSON string or object, one per line');
-        const map = new Map<string, unknown>();
-        for (const [k, v] of Object.entries(value)) map.set(k.trim().toLowerCase(), v);
-        rows.push({ get: (name) => map.get(name), line: i + 1 });
-      });
-      for (const row of rows) {
+      for (const row of jsonlTable(path, text, true).rows) {
         if (row.get('text') !== undefined) texts.push(textField(path, row, 'text'));
         else if (row.get('text_a') !== undefined || row.get('text_b') !== undefined)
           texts.push([textField(path, row, 'text_a'), textField(path, row, 'text_b')]);
