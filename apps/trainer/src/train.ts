@@ -58,6 +58,7 @@ import {
 } from './config.ts';
 import { DataError, type Document, loadCorpus, type Split, sentencesOf, splitCorpus } from './data.ts';
 import { fillMask, generateText, nextSentenceProbability } from './inference.ts';
+import { watchInterrupts } from './interrupt.ts';
 import { formatTime, type Progress } from './progress.ts';
 import {
   type AnyTokenizer,
@@ -697,19 +698,10 @@ export async function runTraining(
   };
 
   // Ctrl-C (and the test hook TSFORMER_TRAINER_STOP_AT=<step>): finish the step, save, stop.
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) {
-      io.progress.clear();
-      io.print('Second Ctrl-C: stopping without saving (the last checkpoint is intact).');
-      process.exit(130);
-    }
-    interrupted = true;
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  io.signal?.addEventListener('abort', () => {
-    interrupted = true;
+  const interrupts = watchInterrupts(io.signal, () => {
+    io.progress.clear();
+    io.print('Second Ctrl-C: stopping without saving (the last checkpoint is intact).');
+    process.exit(130);
   });
   const stopAt = Number(process.env.TSFORMER_TRAINER_STOP_AT ?? Number.NaN);
 
@@ -792,8 +784,8 @@ export async function runTraining(
       }
       if (!done && config.saveInterval > 0 && step % config.saveInterval === 0) save();
       await new Promise((r) => setImmediate(r)); // lets Ctrl-C in
-      if (step === stopAt) interrupted = true;
-      if (interrupted && !done) {
+      if (step === stopAt) interrupts.set();
+      if (interrupts.interrupted && !done) {
         io.progress.clear();
         save();
         io.print(
@@ -816,8 +808,7 @@ export async function runTraining(
     io.print(`Checkpoint: ${join(out, 'checkpoint')} · log: ${logPath} · chart: ${chartPath}`);
     return { exitCode: 0, out, step, final: lastMetrics };
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    interrupts.dispose();
   }
 }
 

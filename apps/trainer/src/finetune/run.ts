@@ -19,6 +19,7 @@ import { AdamW } from '@tsformer/tensor/optim';
 import { lineChartSvg, smooth } from '../chart.ts';
 import { FINETUNE_STATE_FILE, saveCheckpoint } from '../checkpoint.ts';
 import { parseDuration, UsageError } from '../config.ts';
+import { watchInterrupts } from '../interrupt.ts';
 import { formatTime, type Progress } from '../progress.ts';
 import { tokenizerFiles } from '../tokenize.ts';
 import { confusionMatrixSvg } from './confusion.ts';
@@ -478,16 +479,7 @@ export async function runFinetune(
     saveCheckpoint(out, files);
   };
 
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  io.signal?.addEventListener('abort', () => {
-    interrupted = true;
-  });
+  const interrupts = watchInterrupts(io.signal, () => process.exit(130));
 
   let evalEverySteps: number | null = typeof config.evalInterval === 'number' ? config.evalInterval : null;
   const evalEverySeconds =
@@ -566,7 +558,7 @@ export async function runFinetune(
         }
       }
       await new Promise((res) => setImmediate(res));
-      if (interrupted && !done) {
+      if (interrupts.interrupted && !done) {
         io.progress.clear();
         save(null);
         io.print(`Interrupted at step ${step}: the model so far is saved in ${join(out, 'checkpoint')}.`);
@@ -642,7 +634,6 @@ export async function runFinetune(
       );
     }
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    interrupts.dispose();
   }
 }
