@@ -69,7 +69,10 @@ export const RESUMABLE_CHANGES: ReadonlySet<keyof TrainConfig> = new Set<keyof T
   'device',
 ]);
 
-type Kind = 'string' | 'number' | 'int' | 'boolean' | 'duration' | 'list' | 'interval';
+export type Kind = 'string' | 'number' | 'int' | 'boolean' | 'duration' | 'list' | 'interval';
+
+/** What parsing a flag needs to know (the fine-tuning commands' tables have these fields too). */
+export type FlagSpec = Pick<OptionSpec, 'flag' | 'kind' | 'short' | 'choices'>;
 
 interface OptionSpec {
   key:
@@ -447,7 +450,7 @@ const BASE: TrainConfig = {
 
 /** parseArgs `options` for a table. */
 export function parseArgsOptions(
-  specs: readonly OptionSpec[],
+  specs: readonly FlagSpec[],
 ): Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> {
   const out: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
   for (const s of specs) {
@@ -459,7 +462,7 @@ export function parseArgsOptions(
 }
 
 /** Converts one flag's text to its value, with a message naming the flag when it does not parse. */
-export function convert(spec: OptionSpec, raw: string | boolean | string[]): unknown {
+export function convert(spec: FlagSpec, raw: string | boolean | string[]): unknown {
   const flag = `--${spec.flag}`;
   if (spec.kind === 'boolean') return raw === true;
   if (spec.kind === 'list') return (raw as string[]).flatMap((x) => x.split(',')).filter((x) => x !== '');

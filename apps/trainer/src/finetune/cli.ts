@@ -2,7 +2,7 @@
 // fine-tuned folder.
 import { basename, extname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseDuration, UsageError } from '../config.ts';
+import { convert, type Kind, parseArgsOptions, parseDuration, UsageError } from '../config.ts';
 import { Progress } from '../progress.ts';
 import { BUILTIN_TASKS, builtinTask } from './datasets.ts';
 import { encodeExamples } from './encode.ts';
@@ -13,7 +13,7 @@ import type { ExampleOf, TaskData, TaskKind } from './types.ts';
 
 interface Spec {
   flag: string;
-  kind: 'string' | 'number' | 'int' | 'boolean' | 'duration' | 'interval';
+  kind: Exclude<Kind, 'list'>;
   help: string;
   short?: string;
   choices?: readonly string[];
@@ -134,12 +134,7 @@ function parse(specs: readonly Spec[], args: string[]): Record<string, unknown> 
   let values: Record<string, unknown>;
   let positionals: string[];
   try {
-    const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
-    for (const s of specs)
-      options[s.flag] = {
-        type: s.kind === 'boolean' ? 'boolean' : 'string',
-        ...(s.short ? { short: s.short } : {}),
-      };
+    const options = parseArgsOptions(specs);
     ({ values, positionals } = parseArgs({ args, options, allowPositionals: true, strict: true }) as {
       values: Record<string, unknown>;
       positionals: string[];
@@ -151,29 +146,7 @@ function parse(specs: readonly Spec[], args: string[]): Record<string, unknown> 
   const out: Record<string, unknown> = {};
   for (const s of specs) {
     const raw = values[s.flag] ?? s.def;
-    if (raw === undefined) continue;
-    if (s.kind === 'boolean') {
-      out[s.flag] = raw === true;
-      continue;
-    }
-    const text = String(raw);
-    if (s.choices && !s.choices.includes(text))
-      throw new UsageError(`--${s.flag} must be one of ${s.choices.join(', ')}, got ${JSON.stringify(text)}`);
-    if (s.kind === 'number' || s.kind === 'int') {
-      const n = Number(text);
-      if (text.trim() === '' || !Number.isFinite(n))
-        throw new UsageError(`--${s.flag} needs a number, got ${JSON.stringify(text)}`);
-      if (s.kind === 'int' && !Number.isInteger(n))
-        throw new UsageError(`--${s.flag} needs a whole number, got ${text}`);
-      out[s.flag] = n;
-    } else if (s.kind === 'duration') out[s.flag] = parseDuration(text);
-    else if (s.kind === 'interval') {
-      if (/^\d+$/.test(text.trim())) out[s.flag] = Number(text);
-      else {
-        parseDuration(text);
-        out[s.flag] = text;
-      }
-    } else out[s.flag] = text;
+    if (raw !== undefined) out[s.flag] = convert(s, raw as string | boolean);
   }
   out.__given = new Set(Object.keys(values));
   return out;
