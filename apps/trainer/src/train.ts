@@ -13,9 +13,12 @@ import {
   causalLmLoss,
   causalLmWindows,
   type LossOutput,
+  type MlmBatchOptions,
   type MlmPairBatch,
   mlmLoss,
+  type NspPair,
   nspLoss,
+  type PairBatchOptions,
   sampleNspPairs,
   selectMaskedPositions,
   trainStep,
@@ -273,11 +276,20 @@ function sentenceDocuments(
   return out;
 }
 
-function bertObjective(
-  config: TrainConfig,
-  split: Split,
-  tokenizer: WordPieceTokenizer,
-): Objective<MlmPairBatch> {
+/** BERT's data as the trainer builds it (exported for bench/export-pairs.ts, the PyTorch comparison). */
+export interface BertData {
+  ids: ReturnType<typeof bertSpecialIds>;
+  /** documents → sentences → token ids */
+  trainDocs: number[][][];
+  valDocs: number[][][];
+  /** what `bertPretrainingBatch` gets besides `rng` */
+  batchOptions: Omit<PairBatchOptions & MlmBatchOptions, 'rng'>;
+  /** the fixed validation pairs (seed EVAL_SEED) and their masked batches of 64 */
+  evalPairs: NspPair[];
+  evalBatches: MlmPairBatch[];
+}
+
+export function bertData(config: TrainConfig, split: Split, tokenizer: WordPieceTokenizer): BertData {
   const ids = bertSpecialIds(tokenizer);
   const trainDocs = sentenceDocuments(split.train, tokenizer, 'training');
   const valDocs = sentenceDocuments(split.validation, tokenizer, 'validation');
@@ -293,6 +305,22 @@ function bertObjective(
     specialIds: [ids.unk, ids.mask],
     isContinuation: config.wholeWordMask ? (id: number) => cont[id] === 1 : undefined,
   };
+  // fixed validation pairs and masks, the same for every run and seed
+  const evalRng = new Generator(EVAL_SEED);
+  const evalPairs = sampleNspPairs(valDocs, config.evalPairs, { rng: evalRng });
+  const evalBatches: MlmPairBatch[] = [];
+  for (let i = 0; i < evalPairs.length; i += 64) {
+    evalBatches.push(bertPretrainingBatch(evalPairs.slice(i, i + 64), { ...batchOptions, rng: evalRng }));
+  }
+  return { ids, trainDocs, valDocs, batchOptions, evalPairs, evalBatches };
+}
+
+function bertObjective(
+  config: TrainConfig,
+  split: Split,
+  tokenizer: WordPieceTokenizer,
+): Objective<MlmPairBatch> {
+  const { ids, trainDocs, batchOptions, evalPairs, evalBatches } = bertData(config, split, tokenizer);
   const bertConfig = new BertConfig({
     vocabSize: tokenizer.vocabSize,
     hiddenSize: config.nEmbd,
@@ -305,13 +333,6 @@ function bertObjective(
     padTokenId: ids.pad,
   });
   const model = new BertForPreTraining(bertConfig, { seed: config.seed });
-  // fixed validation pairs and masks, the same for every run and seed
-  const evalRng = new Generator(EVAL_SEED);
-  const evalPairs = sampleNspPairs(valDocs, config.evalPairs, { rng: evalRng });
-  const evalBatches: MlmPairBatch[] = [];
-  for (let i = 0; i < evalPairs.length; i += 64) {
-    evalBatches.push(bertPretrainingBatch(evalPairs.slice(i, i + 64), { ...batchOptions, rng: evalRng }));
-  }
 
   const forward = (m: BertForPreTraining, batch: MlmPairBatch) => {
     const shape = [batch.batchSize, batch.seqLength];
