@@ -113,3 +113,79 @@ export function bertPretrainingBatch(
 ): MlmPairBatch {
   return maskPairBatch(bertPairBatch(pairs, options), options, options);
 }
+
+export interface SplitByLengthOptions {
+  /** the most sub-batches (default 4) */
+  maxChunks?: number;
+  /**
+   * what one more sub-batch costs, in padded token slots (default 128): a sub-batch runs every kernel of the
+   * model once more, so splitting only pays when it saves more padding than that
+   */
+  chunkCost?: number;
+}
+
+/**
+ * Splits a pair batch into sub-batches of rows of similar length, each padded only to its own longest row:
+ * the same rows (sorted by length) and the same labels, so the summed losses of the sub-batches equal the
+ * batch's (padding is masked out of attention), for about half the token slots on sentence pairs, whose
+ * lengths vary a lot. The split minimises padded slots + `chunkCost` per sub-batch (an exact dynamic
+ * programme over the sorted lengths). Row order inside the batch is not preserved.
+ */
+export function splitByLength<B extends PairBatch>(batch: B, options: SplitByLengthOptions = {}): B[] {
+  const maxChunks = Math.max(1, options.maxChunks ?? 4);
+  const chunkCost = options.chunkCost ?? 128;
+  const n = batch.batchSize;
+  const t = batch.seqLength;
+  const order = Array.from({ length: n }, (_, r) => r).sort(
+    (a, b) => batch.validLens[a]! - batch.validLens[b]! || a - b,
+  );
+  const len = order.map((r) => batch.validLens[r]!);
+  // best[k][i]: the least cost of the first i sorted rows in k sub-batches; a sub-batch of rows j..i−1 costs
+  // (i − j) · len[i − 1] (its longest row) + chunkCost
+  const best: number[][] = [];
+  const from: number[][] = [];
+  for (let k = 0; k <= maxChunks; k++) {
+    best.push(new Array(n + 1).fill(Number.POSITIVE_INFINITY));
+    from.push(new Array(n + 1).fill(0));
+  }
+  best[0]![0] = 0;
+  for (let k = 1; k <= maxChunks; k++) {
+    for (let i = 1; i <= n; i++) {
+      for (let j = k - 1; j < i; j++) {
+        const c = best[k - 1]![j]! + (i - j) * len[i - 1]! + chunkCost;
+        if (c < best[k]![i]!) {
+          best[k]![i] = c;
+          from[k]![i] = j;
+        }
+      }
+    }
+  }
+  let chunks = 1;
+  for (let k = 2; k <= Math.min(maxChunks, n); k++) if (best[k]![n]! < best[chunks]![n]!) chunks = k;
+  const bounds: number[] = [n];
+  for (let k = chunks, i = n; k > 0; k--) {
+    i = from[k]![i]!;
+    bounds.unshift(i);
+  }
+  const perToken = (['inputIds', 'tokenTypeIds', 'attentionMask', 'labels'] as const).filter(
+    (k) => (batch as Partial<MlmPairBatch>)[k] !== undefined,
+  );
+  const out: B[] = [];
+  for (let c = 0; c < chunks; c++) {
+    const rows = order.slice(bounds[c], bounds[c + 1]);
+    const tc = Math.max(1, ...rows.map((r) => batch.validLens[r]!));
+    const sub: Record<string, unknown> = { ...(batch as object), batchSize: rows.length, seqLength: tc };
+    for (const key of perToken) {
+      const src = (batch as unknown as Record<string, Int32Array>)[key]!;
+      const dst = new Int32Array(rows.length * tc);
+      rows.forEach((r, i) => {
+        dst.set(src.subarray(r * t, r * t + tc), i * tc);
+      });
+      sub[key] = dst;
+    }
+    sub.validLens = Int32Array.from(rows, (r) => batch.validLens[r]!);
+    sub.nextSentenceLabel = Int32Array.from(rows, (r) => batch.nextSentenceLabel[r]!);
+    out.push(sub as B);
+  }
+  return out;
+}

@@ -6,6 +6,8 @@ export {
   maskPairBatch,
   type PairBatch,
   type PairBatchOptions,
+  type SplitByLengthOptions,
+  splitByLength,
 } from './batches.ts';
 export {
   type CausalLmBatch,

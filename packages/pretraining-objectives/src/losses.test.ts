@@ -1,6 +1,6 @@
 import { Generator, randn, tensor } from '@tsformer/tensor';
 import { describe, expect, it } from 'vitest';
-import { bertPairBatch, bertPretrainingBatch } from './batches.ts';
+import { bertPairBatch, bertPretrainingBatch, splitByLength } from './batches.ts';
 import {
   accuracyCounts,
   causalLmLoss,
@@ -96,5 +96,68 @@ describe('pair batches', () => {
       expect([0, 1, 2]).not.toContain(b.labels[i]);
     }
     expect(chosen).toBeGreaterThan(64);
+  });
+});
+
+describe('splitByLength', () => {
+  const ids = { clsId: 1, sepId: 2, padId: 0 };
+  const rng = new Generator(3);
+  // rows of very different lengths, the case padding wastes most on
+  const lengths = [3, 40, 5, 38, 4, 2, 41, 6, 39, 3, 7, 36];
+  const pairs = lengths.map((n, k) => ({
+    a: Array.from({ length: n }, (_, i) => 10 + ((k * 7 + i) % 90)),
+    b: Array.from({ length: 1 + (k % 3) }, (_, i) => 200 + i),
+    label: (k % 2) as 0 | 1,
+  }));
+  const batch = bertPretrainingBatch(pairs, { ...ids, maxLength: 64, maskTokenId: 3, vocabSize: 300, rng });
+  const rowsOf = (b: typeof batch) =>
+    Array.from({ length: b.batchSize }, (_, r) => {
+      const n = b.validLens[r]!;
+      const o = r * b.seqLength;
+      return JSON.stringify([
+        Array.from(b.inputIds.subarray(o, o + n)),
+        Array.from(b.tokenTypeIds.subarray(o, o + n)),
+        Array.from(b.labels.subarray(o, o + n)),
+        b.nextSentenceLabel[r],
+      ]);
+    });
+
+  it('keeps every row with its labels, and pads each sub-batch only to its own longest row', () => {
+    const subs = splitByLength(batch, { maxChunks: 3, chunkCost: 0 });
+    expect(subs).toHaveLength(3);
+    expect(subs.flatMap(rowsOf).sort()).toEqual(rowsOf(batch).sort());
+    for (const s of subs) {
+      expect(s.seqLength).toBe(Math.max(...s.validLens));
+      expect(s.inputIds.length).toBe(s.batchSize * s.seqLength);
+      for (let r = 0; r < s.batchSize; r++)
+        for (let j = 0; j < s.seqLength; j++)
+          expect(s.attentionMask[r * s.seqLength + j]).toBe(j < s.validLens[r]! ? 1 : 0);
+    }
+    const slots = subs.reduce((n, s) => n + s.batchSize * s.seqLength, 0);
+    expect(slots).toBeLessThan(0.6 * batch.batchSize * batch.seqLength);
+  });
+
+  it('chooses the split with the fewest padded slots (checked against every split by brute force)', () => {
+    const sorted = Array.from(batch.validLens).sort((a, b) => a - b);
+    const n = sorted.length;
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 1; i < n; i++)
+      for (let j = i + 1; j < n; j++)
+        best = Math.min(best, i * sorted[i - 1]! + (j - i) * sorted[j - 1]! + (n - j) * sorted[n - 1]!);
+    const subs = splitByLength(batch, { maxChunks: 3, chunkCost: 0 });
+    expect(subs.reduce((s, b) => s + b.batchSize * b.seqLength, 0)).toBe(best);
+  });
+
+  it('does not split when a sub-batch costs more than the padding it saves', () => {
+    expect(splitByLength(batch, { chunkCost: 1e9 })).toHaveLength(1);
+    expect(splitByLength(batch, { maxChunks: 1 })).toHaveLength(1);
+    const even = bertPretrainingBatch(pairs.slice(0, 1), {
+      ...ids,
+      maxLength: 64,
+      maskTokenId: 3,
+      vocabSize: 300,
+      rng,
+    });
+    expect(splitByLength(even, { chunkCost: 0 })).toHaveLength(1);
   });
 });
