@@ -62,7 +62,7 @@ export class BufferPool {
     const buffer = array.buffer as ArrayBuffer;
     // only buffers no other array may still use: the pool's own, or an array that is its whole buffer
     if (!this.owned.has(buffer) && buffer.byteLength !== array.byteLength) return;
-    if (buffer instanceof SharedArrayBuffer || this.bytes + buffer.byteLength > this.maxBytes) return;
+    if (this.bytes + buffer.byteLength > this.maxBytes) return;
     const cls = floorClass(buffer.byteLength / 4);
     let list = this.free.get(cls);
     if (list === undefined) this.free.set(cls, (list = []));
