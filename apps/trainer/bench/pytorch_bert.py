@@ -24,7 +24,7 @@ Run it with Debian's interpreter (/usr/bin/python3, where python3-torch lives) f
 Environment: THREADS (torch and OpenBLAS threads, default all cores), SEED (1337), DROPOUT (0.1), EVAL_INTERVAL (seconds, 60),
 LOG (log.jsonl path, default runs/pytorch-bert/log.jsonl; records with the trainer's field names).
 """
-import json, math, os, struct, sys, time
+import json, math, os, sys, time
 
 if 'THREADS' in os.environ:  # Debian's OpenBLAS (pthreads) keeps its own pool unless told before it loads
     os.environ.setdefault('OPENBLAS_NUM_THREADS', os.environ['THREADS'])
@@ -34,23 +34,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from pytorch_gpt import read_safetensors  # the same reader (this folder is on sys.path when run as a script)
+
 IGNORE = -100
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    n = struct.unpack('<Q', data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    out = {}
-    for name, info in header.items():
-        if name == '__metadata__':
-            continue
-        a, b = info['data_offsets']
-        assert info['dtype'] == 'F32', info['dtype']
-        arr = np.frombuffer(data[8 + n + a:8 + n + b], dtype='<f4').reshape(info['shape'])
-        out[name] = torch.from_numpy(arr.copy())
-    return out
 
 
 # ---- the model (Hugging Face's module and parameter names) ---------------------------------------------------
