@@ -393,8 +393,6 @@ function bertObjective(
   });
   const model = new BertForPreTraining(bertConfig, { seed: config.seed });
 
-  const forward = bertPretrainingForward;
-
   const evaluate = (): Metrics => {
     model.eval();
     let mlmNats = 0;
@@ -406,7 +404,7 @@ function bertObjective(
     noGrad(() => {
       for (const batch of evalBatches) {
         tidy(() => {
-          const o = forward(model, batch);
+          const o = bertPretrainingForward(model, batch);
           const ml = o.mlmLabels.size;
           mlmNats += crossEntropy(reshape(o.mlmLogits, [-1, bertConfig.vocabSize]), o.mlmLabels, {
             reduction: 'sum',
