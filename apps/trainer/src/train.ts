@@ -12,7 +12,6 @@ import {
   causalLmBatch,
   causalLmLoss,
   causalLmWindows,
-  IGNORE_INDEX,
   type LossOutput,
   type MlmBatchOptions,
   type MlmPairBatch,
@@ -28,8 +27,8 @@ import {
   add,
   type Backend,
   createCpuBackend,
+  concat,
   crossEntropy,
-  div,
   fromSafetensors,
   Generator,
   noGrad,
@@ -318,60 +317,75 @@ export function bertData(config: TrainConfig, split: Split, tokenizer: WordPiece
   return { ids, trainDocs, valDocs, batchOptions, evalPairs, evalBatches };
 }
 
-/** BERT's two heads on a pair batch: the MLM logits of the masked positions only, and the NSP logits. */
-export function bertPretrainingForward(
+/** The encoder over a pair batch: the final hidden states of the masked positions, their labels, and the pooler's [CLS]. */
+function encodePairs(
   m: BertForPreTraining,
   batch: MlmPairBatch,
-): { mlmLogits: Tensor; mlmLabels: Tensor; nspLogits: Tensor; nspLabels: Tensor } {
+): { hidden: Tensor; labels: Tensor; pooled: Tensor } {
   const shape = [batch.batchSize, batch.seqLength];
   const out = m.bert.forward({
     inputIds: tensor(batch.inputIds, shape),
     tokenTypeIds: tensor(batch.tokenTypeIds, shape),
     attentionMask: tensor(batch.attentionMask, shape),
   });
+  const sel = selectMaskedPositions(out.lastHiddenState, batch.labels); // [M,C]
+  return { hidden: sel.hidden, labels: sel.labels, pooled: out.poolerOutput! };
+}
+
+/** BERT's two heads on a pair batch: the MLM logits of the masked positions only, and the NSP logits. */
+export function bertPretrainingForward(
+  m: BertForPreTraining,
+  batch: MlmPairBatch,
+): { mlmLogits: Tensor; mlmLabels: Tensor; nspLogits: Tensor; nspLabels: Tensor } {
+  const e = encodePairs(m, batch);
   // the MLM head only on the predicted positions: the same loss, a fraction of the [B·T,V] logits
-  const sel = selectMaskedPositions(out.lastHiddenState, batch.labels);
-  const m0 = sel.hidden.shape[0]!;
-  const c = out.lastHiddenState.shape[2]!;
-  const mlmLogits = m.cls.predictions.forward(reshape(sel.hidden, [1, m0, c])); // [1,M,V]
-  const nspLogits = m.cls.seq_relationship.forward(out.poolerOutput!); // [B,2]
+  const mlmLogits = m.cls.predictions.forward(reshape(e.hidden, [1, ...e.hidden.shape])); // [1,M,V]
+  const nspLogits = m.cls.seq_relationship.forward(e.pooled); // [B,2]
   return {
     mlmLogits,
-    mlmLabels: sel.labels,
+    mlmLabels: e.labels,
     nspLogits,
     nspLabels: tensor(batch.nextSentenceLabel, [batch.batchSize]),
   };
 }
 
 /**
- * BERT's pretraining loss (MLM + NSP, each a mean as Hugging Face's) over sub-batches of similar length:
- * sentence pairs vary so much in length that padding to the longest row of a batch wastes about half the
- * work; `splitByLength` cuts it to ~15 %. The sums over the sub-batches are divided by the whole batch's
- * counts, so the loss and its gradient are the unsplit batch's (up to float rounding).
+ * BERT's pretraining loss (MLM + NSP, each a mean as Hugging Face's) with the encoder run over sub-batches of
+ * similar length: sentence pairs vary so much in length that padding to the longest row of a batch wastes about
+ * half the work; `splitByLength` cuts it to ~15 %. The sub-batches' masked positions and [CLS] states are then
+ * joined and each head runs once: the MLM decoder (tied to the [V,C] word embeddings) makes a dense [V,C]
+ * gradient per call, so one call instead of one per sub-batch. The loss and its gradient are the unsplit batch's
+ * (up to float rounding).
  */
 export function bertPretrainingLoss(
   model: BertForPreTraining,
   batch: MlmPairBatch,
   options: SplitByLengthOptions = {},
 ): { loss: Tensor; mlmLoss: Tensor; nspLoss: Tensor } {
-  let masked = 0;
-  for (const l of batch.labels) if (l !== IGNORE_INDEX) masked++;
-  let mlmSum: Tensor | null = null;
-  let nspSum: Tensor | null = null;
+  const hidden: Tensor[] = [];
+  const labels: Tensor[] = [];
+  const pooled: Tensor[] = [];
+  const nspLabels: number[] = [];
   for (const sub of splitByLength(batch, options)) {
-    const o = bertPretrainingForward(model, sub);
-    if (o.mlmLabels.size > 0) {
-      const v = o.mlmLogits.shape[o.mlmLogits.rank - 1]!;
-      const s = crossEntropy(reshape(o.mlmLogits, [-1, v]), o.mlmLabels, { reduction: 'sum' });
-      mlmSum = mlmSum === null ? s : add(mlmSum, s);
+    const e = encodePairs(model, sub);
+    if (e.labels.size > 0) {
+      hidden.push(e.hidden);
+      labels.push(e.labels);
     }
-    const n = crossEntropy(o.nspLogits, o.nspLabels, { reduction: 'sum' });
-    nspSum = nspSum === null ? n : add(nspSum, n);
+    pooled.push(e.pooled);
+    for (const l of sub.nextSentenceLabel) nspLabels.push(l);
   }
   // no masked token at all (a batch of one-token pairs): the MLM part is zero, as in a batch without labels
-  const ml = mlmSum === null ? zeros([]) : div(mlmSum, masked);
-  const nl = div(nspSum!, batch.batchSize);
-  return { loss: add(ml, nl), mlmLoss: ml, nspLoss: nl };
+  let mlmLoss: Tensor = zeros([]);
+  if (hidden.length > 0) {
+    const h = hidden.length === 1 ? hidden[0]! : concat(hidden);
+    const logits = model.cls.predictions.forward(reshape(h, [1, ...h.shape])); // [1,M,V]
+    const v = logits.shape[2]!;
+    mlmLoss = crossEntropy(reshape(logits, [-1, v]), labels.length === 1 ? labels[0]! : concat(labels));
+  }
+  const nspLogits = model.cls.seq_relationship.forward(pooled.length === 1 ? pooled[0]! : concat(pooled));
+  const nspLoss = crossEntropy(nspLogits, tensor(Int32Array.from(nspLabels), [nspLabels.length]));
+  return { loss: add(mlmLoss, nspLoss), mlmLoss, nspLoss };
 }
 
 function bertObjective(
