@@ -26,8 +26,8 @@ import {
 import {
   add,
   type Backend,
-  createCpuBackend,
   concat,
+  createCpuBackend,
   crossEntropy,
   fromSafetensors,
   Generator,
