@@ -31,5 +31,6 @@ writeFileSync(
       'validation figure at each evaluation (intermediate ones on an evenly spread subset, the last on all)',
     ],
     series,
+    legend: key === 'loss' ? 'top-right' : 'bottom-right',
   }),
 );

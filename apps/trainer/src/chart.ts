@@ -17,6 +17,8 @@ export interface ChartOptions {
   notes?: readonly string[];
   width?: number;
   height?: number;
+  /** where the legend goes: top right (falling curves such as losses, the default) or bottom right (rising ones) */
+  legend?: 'top-right' | 'bottom-right';
 }
 
 function niceStep(range: number, ticks: number): number {
@@ -92,6 +94,11 @@ export function lineChartSvg(o: ChartOptions): string {
     `<text transform="translate(16 ${top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>`,
   );
   const legendX = left + pw - 36 - Math.max(...o.series.map((s) => s.name.length), 8) * 6.6;
+  const legendY = o.legend === 'bottom-right' ? top + ph - 8 - o.series.length * 16 : top;
+  // a white panel under the legend (drawn after the curves), so a curve that runs behind it does not hide the names
+  const legend: string[] = [
+    `<rect x="${(legendX - 6).toFixed(1)}" y="${legendY + 2}" width="${(left + pw - legendX).toFixed(1)}" height="${o.series.length * 16 + 4}" fill="white" fill-opacity="0.85"/>`,
+  ];
   o.series.forEach((s, i) => {
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (pts.length > 0) {
@@ -101,13 +108,13 @@ export function lineChartSvg(o: ChartOptions): string {
         for (const [x, y] of pts)
           parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"/>`);
     }
-    const ly = top + 14 + i * 16;
-    parts.push(
+    const ly = legendY + 14 + i * 16;
+    legend.push(
       `<line x1="${legendX.toFixed(1)}" x2="${(legendX + 20).toFixed(1)}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"/>`,
       `<text x="${(legendX + 25).toFixed(1)}" y="${ly}">${esc(s.name)}</text>`,
     );
   });
-  parts.push('</svg>');
+  parts.push(...legend, '</svg>');
   return `${parts.join('\n')}\n`;
 }
 
