@@ -1,5 +1,11 @@
 // Ctrl-C (SIGINT), SIGTERM and an AbortSignal as one flag that a training loop polls between steps, so that it
 // can finish the step and save. A second Ctrl-C exits at once through `onSecond`.
+//
+// One Ctrl-C can arrive several times: a terminal sends SIGINT to the whole process group (pnpm, tsx's relay
+// process, node), the relays forward it again, and `pkill -INT -f` matches all of them. So a repeat within
+// `REPEAT_MS` of the first is the same interrupt; only a later one (a person pressing again) exits at once.
+/** Interrupts this close after the first count as the same one (milliseconds). */
+export const REPEAT_MS = 1000;
 
 export interface Interrupts {
   /** true once an interrupt arrived (or `set()` was called) */
@@ -9,15 +15,23 @@ export interface Interrupts {
   dispose(): void;
 }
 
-export function watchInterrupts(signal: AbortSignal | undefined, onSecond: () => void): Interrupts {
+export function watchInterrupts(
+  signal: AbortSignal | undefined,
+  onSecond: () => void,
+  now: () => number = Date.now,
+): Interrupts {
   let interrupted = false;
+  let first = 0;
   const onSignal = () => {
-    if (interrupted) onSecond();
-    interrupted = true;
+    if (!interrupted) {
+      interrupted = true;
+      first = now();
+    } else if (now() - first > REPEAT_MS) onSecond();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   signal?.addEventListener('abort', () => {
+    if (!interrupted) first = now();
     interrupted = true;
   });
   return {
@@ -25,6 +39,7 @@ export function watchInterrupts(signal: AbortSignal | undefined, onSecond: () =>
       return interrupted;
     },
     set() {
+      if (!interrupted) first = now();
       interrupted = true;
     },
     dispose() {

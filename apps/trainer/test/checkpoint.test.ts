@@ -102,7 +102,11 @@ describe('Ctrl-C', () => {
     const code = await new Promise<number | null>((resolve) => {
       child.stdout.on('data', (d: Buffer) => {
         stdout += d.toString();
-        if (/eval step 5 /.test(stdout) && !child.killed) child.kill('SIGINT');
+        // twice at once, as one Ctrl-C reaches node directly and again through pnpm's and tsx's relays
+        if (/eval step 5 /.test(stdout) && !child.killed) {
+          child.kill('SIGINT');
+          process.kill(child.pid!, 'SIGINT');
+        }
       });
       child.on('exit', (c) => resolve(c));
     });
