@@ -55,5 +55,21 @@ describe('bertPretrainingLoss', () => {
       const worst = Math.max(...g.map((v, j) => Math.abs(v - s[j]!)));
       expect(worst / scale, name).toBeLessThan(1e-4);
     }
+    // --nsp-weight: the loss is MLM + w · NSP, and the NSP head's gradient scales by w
+    const weighted = (w: number) =>
+      tidy(() => {
+        model.zeroGrad();
+        const out = bertPretrainingLoss(model, batch, { nspWeight: w });
+        out.loss.backward();
+        return {
+          loss: out.loss.item(),
+          head: Array.from(model.cls.seq_relationship.weight.grad!.dataSync()),
+        };
+      });
+    const w1 = weighted(1);
+    const w3 = weighted(3);
+    expect(w1.loss).toBeCloseTo(whole.mlm + whole.nsp, 5);
+    expect(w3.loss).toBeCloseTo(whole.mlm + 3 * whole.nsp, 5);
+    for (let j = 0; j < w1.head.length; j++) expect(w3.head[j]!).toBeCloseTo(3 * w1.head[j]!, 6);
   });
 });

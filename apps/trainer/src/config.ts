@@ -48,6 +48,8 @@ export interface TrainConfig {
   prompt: string;
   mlmProb: number;
   wholeWordMask: boolean;
+  /** BERT: weight of the NSP loss in the pretraining loss (1: MLM + NSP, as Hugging Face's BertForPreTraining) */
+  nspWeight: number;
   seed: number;
   /** worker threads of the CPU backend (0 = all cores) */
   threads: number;
@@ -291,6 +293,13 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
     group: 'BERT',
     help: 'mask all pieces of a word together',
   },
+  {
+    key: 'nspWeight',
+    flag: 'nsp-weight',
+    kind: 'number',
+    group: 'BERT',
+    help: "weight of the next-sentence loss: loss = MLM + w · NSP (1 is Hugging Face's sum)",
+  },
   { key: 'help', flag: 'help', kind: 'boolean', group: 'Run', short: 'h', help: 'show this help' },
 ];
 
@@ -441,6 +450,7 @@ const BASE: TrainConfig = {
   prompt: 'Call me Ishmael.',
   mlmProb: 0.15,
   wholeWordMask: false,
+  nspWeight: 1,
   seed: 1337,
   threads: 0,
   device: 'cpu',
@@ -542,6 +552,7 @@ export function validate(c: TrainConfig): void {
     throw new UsageError(`--context ${c.context} is too short for a BERT pair`);
   if (c.mlmProb <= 0 || c.mlmProb >= 1)
     throw new UsageError(`--mlm-prob must be in (0, 1), got ${c.mlmProb}`);
+  if (!(c.nspWeight >= 0)) throw new UsageError(`--nsp-weight must be ≥ 0, got ${c.nspWeight}`);
   if (c.valDocs !== null && c.valDocs < 1) throw new UsageError(`--val-docs must be ≥ 1, got ${c.valDocs}`);
 }
 

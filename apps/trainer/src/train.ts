@@ -31,6 +31,7 @@ import {
   crossEntropy,
   fromSafetensors,
   Generator,
+  mul,
   noGrad,
   reshape,
   setBackend,
@@ -350,17 +351,17 @@ export function bertPretrainingForward(
 }
 
 /**
- * BERT's pretraining loss (MLM + NSP, each a mean as Hugging Face's) with the encoder run over sub-batches of
- * similar length: sentence pairs vary so much in length that padding to the longest row of a batch wastes about
- * half the work; `splitByLength` cuts it to ~15 %. The sub-batches' masked positions and [CLS] states are then
- * joined and each head runs once: the MLM decoder (tied to the [V,C] word embeddings) makes a dense [V,C]
- * gradient per call, so one call instead of one per sub-batch. The loss and its gradient are the unsplit batch's
- * (up to float rounding).
+ * BERT's pretraining loss, MLM + w · NSP (each a mean; Hugging Face's BertForPreTraining has w = 1), with the
+ * encoder run over sub-batches of similar length: sentence pairs vary so much in length that padding to the
+ * longest row of a batch wastes about half the work; `splitByLength` cuts it to ~15 %. The sub-batches' masked
+ * positions and [CLS] states are then joined and each head runs once: the MLM decoder (tied to the [V,C] word
+ * embeddings) makes a dense [V,C] gradient per call, so one call instead of one per sub-batch. The loss and its
+ * gradient are the unsplit batch's (up to float rounding).
  */
 export function bertPretrainingLoss(
   model: BertForPreTraining,
   batch: MlmPairBatch,
-  options: SplitByLengthOptions = {},
+  options: SplitByLengthOptions & { nspWeight?: number } = {},
 ): { loss: Tensor; mlmLoss: Tensor; nspLoss: Tensor } {
   const hidden: Tensor[] = [];
   const labels: Tensor[] = [];
@@ -385,7 +386,8 @@ export function bertPretrainingLoss(
   }
   const nspLogits = model.cls.seq_relationship.forward(pooled.length === 1 ? pooled[0]! : concat(pooled));
   const nspLoss = crossEntropy(nspLogits, tensor(Int32Array.from(nspLabels), [nspLabels.length]));
-  return { loss: add(mlmLoss, nspLoss), mlmLoss, nspLoss };
+  const w = options.nspWeight ?? 1;
+  return { loss: add(mlmLoss, w === 1 ? nspLoss : mul(nspLoss, w)), mlmLoss, nspLoss };
 }
 
 function bertObjective(
@@ -455,7 +457,8 @@ function bertObjective(
     title: `BERT ${config.nLayer}×${config.nEmbd}, wordpiece-${tokenizer.vocabSize}, length ≤ ${config.context}`,
     makeBatch: (rng) =>
       bertPretrainingBatch(sampleNspPairs(trainDocs, config.batchSize, { rng }), { ...batchOptions, rng }),
-    lossFn: (m, batch) => bertPretrainingLoss(m as BertForPreTraining, batch),
+    lossFn: (m, batch) =>
+      bertPretrainingLoss(m as BertForPreTraining, batch, { nspWeight: config.nspWeight }),
     evaluate: () => evaluate(),
     describe: (m) =>
       `val MLM loss ${m.mlmLoss!.toFixed(4)} | MLM acc ${(100 * m.mlmAccuracy!).toFixed(2)}% | NSP loss ${m.nspLoss!.toFixed(4)} | NSP acc ${(100 * m.nspAccuracy!).toFixed(1)}% (${m.pairs} pairs, ${m.maskedTokens} masked)`,
