@@ -2,8 +2,9 @@
 // log.jsonl, or a file of their eval records), PyTorch runs of bench/pytorch_bert.py (its log.jsonl, same
 // fields), and the PyTorch reference figures (2×128 and 4×256, idle 2-core machine).
 //   tsx --conditions=@tsformer/source bench/bert-chart.ts <out.svg> <label>=<log.jsonl> …
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { lineChartSvg, type Series } from '../src/chart.ts';
+import { readLog } from '../src/train.ts';
 
 const [out, ...runs] = process.argv.slice(2);
 if (!out || runs.length === 0) throw new Error('usage: bert-chart.ts <out.svg> <label>=<log.jsonl> …');
@@ -11,11 +12,9 @@ const colors = ['#d62728', '#ff7f0e', '#9467bd', '#1f77b4', '#2ca02c', '#8c564b'
 const series: Series[] = runs.map((arg, i) => {
   const eq = arg.indexOf('=');
   const name = arg.slice(0, eq);
-  const evals = readFileSync(arg.slice(eq + 1), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l) as Record<string, number | string>)
-    .filter((r) => r.type === 'eval' && typeof r.mlmAccuracy === 'number');
+  const evals = readLog(arg.slice(eq + 1)).filter(
+    (r) => r.type === 'eval' && typeof r.mlmAccuracy === 'number',
+  );
   return {
     name,
     color: colors[i % colors.length]!,

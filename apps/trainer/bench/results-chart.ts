@@ -4,14 +4,12 @@
 //   tsx --conditions=@tsformer/source bench/results-chart.ts <run folder> <pytorch.jsonl or -> <out.svg>
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { lineChartSvg, type Series } from '../src/chart.ts';
+import { readLog } from '../src/train.ts';
 
 const [run, torchLog, out] = process.argv.slice(2);
 if (!run || !torchLog || !out)
   throw new Error('usage: results-chart.ts <run folder> <pytorch.jsonl or -> <out.svg>');
-const records = readFileSync(`${run}/log.jsonl`, 'utf8')
-  .trim()
-  .split('\n')
-  .map((l) => JSON.parse(l) as Record<string, number | string | boolean>);
+const records = readLog(`${run}/log.jsonl`);
 const evals = records.filter((r) => r.type === 'eval' && typeof r.bitsPerChar === 'number');
 const series: Series[] = [
   {

@@ -1,23 +1,21 @@
 // Draws the validation figure of several fine-tuning runs against training time in one SVG (the runs' log.jsonl
 // eval records). Usage: tsx --conditions=@tsformer/source scripts/finetune-chart.ts OUT.svg KEY "TITLE" NAME=RUN …
 // e.g. KEY f1_spam or tokenAccuracy.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { lineChartSvg } from '../src/chart.ts';
+import { readLog } from '../src/train.ts';
 
 const [out, key, title, ...runs] = process.argv.slice(2) as [string, string, string, ...string[]];
 const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 const cwd = process.env.INIT_CWD ?? process.cwd();
 const series = runs.map((arg, i) => {
   const [name, dir] = arg.split('=') as [string, string];
-  const evals = readFileSync(join(resolve(cwd, dir), 'log.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('"type":"eval"'))
-    .map((l) => JSON.parse(l) as Record<string, number>);
+  const evals = readLog(join(resolve(cwd, dir), 'log.jsonl')).filter((r) => r.type === 'eval');
   return {
     name,
     color: colors[i % colors.length]!,
-    points: evals.map((r) => [r.trainTime! / 60, r[key]!] as [number, number]),
+    points: evals.map((r) => [(r.trainTime as number) / 60, r[key] as number] as [number, number]),
     dots: true,
   };
 });

@@ -5,35 +5,34 @@ describe('watchInterrupts', () => {
   let watch: Interrupts | undefined;
   afterEach(() => watch?.dispose());
 
-  it('counts a SIGINT repeated at once (relayed by pnpm / tsx, or pkill matching them all) as one interrupt', () => {
-    let t = 0;
-    let exits = 0;
+  /** Watches with a clock the test moves by hand; `exits` counts the calls of onSecond. */
+  function watchWithClock() {
+    const clock = { t: 0, exits: 0 };
     watch = watchInterrupts(
       undefined,
-      () => exits++,
-      () => t,
+      () => clock.exits++,
+      () => clock.t,
     );
-    expect(watch.interrupted).toBe(false);
+    return clock;
+  }
+
+  it('counts a SIGINT repeated at once (relayed by pnpm / tsx, or pkill matching them all) as one interrupt', () => {
+    const clock = watchWithClock();
+    expect(watch!.interrupted).toBe(false);
     process.emit('SIGINT');
-    t += 5;
+    clock.t += 5;
     process.emit('SIGINT');
     process.emit('SIGTERM');
-    expect(watch.interrupted).toBe(true);
-    expect(exits).toBe(0);
+    expect(watch!.interrupted).toBe(true);
+    expect(clock.exits).toBe(0);
   });
 
   it('exits at once on a second interrupt that comes later', () => {
-    let t = 0;
-    let exits = 0;
-    watch = watchInterrupts(
-      undefined,
-      () => exits++,
-      () => t,
-    );
+    const clock = watchWithClock();
     process.emit('SIGINT');
-    t += REPEAT_MS + 1;
+    clock.t += REPEAT_MS + 1;
     process.emit('SIGINT');
-    expect(exits).toBe(1);
+    expect(clock.exits).toBe(1);
   });
 
   it('an abort signal interrupts, and dispose removes the process handlers', () => {

@@ -22,26 +22,23 @@ export function watchInterrupts(
 ): Interrupts {
   let interrupted = false;
   let first = 0;
+  const set = () => {
+    if (interrupted) return;
+    interrupted = true;
+    first = now();
+  };
   const onSignal = () => {
-    if (!interrupted) {
-      interrupted = true;
-      first = now();
-    } else if (now() - first > REPEAT_MS) onSecond();
+    if (interrupted && now() - first > REPEAT_MS) onSecond();
+    else set();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  signal?.addEventListener('abort', () => {
-    if (!interrupted) first = now();
-    interrupted = true;
-  });
+  signal?.addEventListener('abort', set);
   return {
     get interrupted() {
       return interrupted;
     },
-    set() {
-      if (!interrupted) first = now();
-      interrupted = true;
-    },
+    set,
     dispose() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

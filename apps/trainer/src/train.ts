@@ -339,15 +339,25 @@ export function bertPretrainingForward(
   batch: MlmPairBatch,
 ): { mlmLogits: Tensor; mlmLabels: Tensor; nspLogits: Tensor; nspLabels: Tensor } {
   const e = encodePairs(m, batch);
-  // the MLM head only on the predicted positions: the same loss, a fraction of the [B·T,V] logits
-  const mlmLogits = m.cls.predictions.forward(reshape(e.hidden, [1, ...e.hidden.shape])); // [1,M,V]
-  const nspLogits = m.cls.seq_relationship.forward(e.pooled); // [B,2]
   return {
-    mlmLogits,
+    mlmLogits: mlmHead(m, e.hidden),
     mlmLabels: e.labels,
-    nspLogits,
+    nspLogits: m.cls.seq_relationship.forward(e.pooled), // [B,2]
     nspLabels: tensor(batch.nextSentenceLabel, [batch.batchSize]),
   };
+}
+
+/**
+ * The MLM head only on the predicted positions, [M,C] → [1,M,V]: the same loss as the head over all [B·T]
+ * positions, for a fraction of the work.
+ */
+function mlmHead(m: BertForPreTraining, hidden: Tensor): Tensor {
+  return m.cls.predictions.forward(reshape(hidden, [1, ...hidden.shape]));
+}
+
+/** The tensors joined along their first axis (one is returned as it is). */
+function joinRows(ts: readonly Tensor[]): Tensor {
+  return ts.length === 1 ? ts[0]! : concat(ts);
 }
 
 /**
@@ -379,12 +389,10 @@ export function bertPretrainingLoss(
   // no masked token at all (a batch of one-token pairs): the MLM part is zero, as in a batch without labels
   let mlmLoss: Tensor = zeros([]);
   if (hidden.length > 0) {
-    const h = hidden.length === 1 ? hidden[0]! : concat(hidden);
-    const logits = model.cls.predictions.forward(reshape(h, [1, ...h.shape])); // [1,M,V]
-    const v = logits.shape[2]!;
-    mlmLoss = crossEntropy(reshape(logits, [-1, v]), labels.length === 1 ? labels[0]! : concat(labels));
+    const logits = mlmHead(model, joinRows(hidden)); // [1,M,V]
+    mlmLoss = crossEntropy(reshape(logits, [-1, logits.shape[2]!]), joinRows(labels));
   }
-  const nspLogits = model.cls.seq_relationship.forward(pooled.length === 1 ? pooled[0]! : concat(pooled));
+  const nspLogits = model.cls.seq_relationship.forward(joinRows(pooled));
   const nspLoss = crossEntropy(nspLogits, tensor(Int32Array.from(nspLabels), [nspLabels.length]));
   const w = options.nspWeight ?? 1;
   return { loss: add(mlmLoss, w === 1 ? nspLoss : mul(nspLoss, w)), mlmLoss, nspLoss };
@@ -539,19 +547,21 @@ function makeOptimizer(config: TrainConfig, model: Module): AdamW {
   );
 }
 
-interface LogRecord {
+/** One line of a run's `log.jsonl` (start, train, eval and end records). */
+export interface LogRecord {
   type: string;
   step: number;
   [key: string]: unknown;
 }
 
-function readLog(path: string, upToStep: number): LogRecord[] {
+/** The records of a `log.jsonl` (none if it is missing), those after `upToStep` left out when it is given. */
+export function readLog(path: string, upToStep?: number): LogRecord[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
+  const records = readFileSync(path, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as LogRecord)
-    .filter((r) => r.step <= upToStep);
+    .map((l) => JSON.parse(l) as LogRecord);
+  return upToStep === undefined ? records : records.filter((r) => r.step <= upToStep);
 }
 
 export async function runTraining(

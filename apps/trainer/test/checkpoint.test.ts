@@ -105,7 +105,7 @@ describe('Ctrl-C', () => {
         // twice at once, as one Ctrl-C reaches node directly and again through pnpm's and tsx's relays
         if (/eval step 5 /.test(stdout) && !child.killed) {
           child.kill('SIGINT');
-          process.kill(child.pid!, 'SIGINT');
+          child.kill('SIGINT');
         }
       });
       child.on('exit', (c) => resolve(c));

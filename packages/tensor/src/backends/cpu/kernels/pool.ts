@@ -11,14 +11,19 @@ const MIN_POOLED = 1024;
  * is wasted and sizes that differ a little (the varying sequence lengths of BERT's batches) share buffers.
  */
 export function sizeClass(n: number): number {
-  const step = 2 ** Math.max(0, Math.floor(Math.log2(n)) - 3);
+  const step = classStep(n);
   return Math.ceil(n / step) * step;
 }
 
 /** The largest size class that is ≤ `n` (the requests a buffer of `n` elements can serve). */
 function floorClass(n: number): number {
-  const step = 2 ** Math.max(0, Math.floor(Math.log2(n)) - 3);
+  const step = classStep(n);
   return Math.floor(n / step) * step;
+}
+
+/** The spacing of size classes around `n`: an eighth of its power of two. */
+function classStep(n: number): number {
+  return 2 ** Math.max(0, Math.floor(Math.log2(n)) - 3);
 }
 
 function view(dtype: DType, buffer: ArrayBuffer, size: number): TypedArray {
