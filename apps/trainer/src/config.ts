@@ -50,6 +50,8 @@ export interface TrainConfig {
   wholeWordMask: boolean;
   /** BERT: weight of the NSP loss in the pretraining loss (1: MLM + NSP, as Hugging Face's BertForPreTraining) */
   nspWeight: number;
+  /** BERT: share of training pairs drawn as multi-sentence segments filling the context (validation: sentences) */
+  nspSegments: number;
   seed: number;
   /** worker threads of the CPU backend (0 = all cores) */
   threads: number;
@@ -300,6 +302,13 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
     group: 'BERT',
     help: "weight of the next-sentence loss: loss = MLM + w · NSP (1 is Hugging Face's sum)",
   },
+  {
+    key: 'nspSegments',
+    flag: 'nsp-segments',
+    kind: 'number',
+    group: 'BERT',
+    help: "share of training pairs whose A and B are runs of sentences filling the context, cut at a random sentence boundary (Google's BERT data); the rest, and the validation pairs, are single sentences",
+  },
   { key: 'help', flag: 'help', kind: 'boolean', group: 'Run', short: 'h', help: 'show this help' },
 ];
 
@@ -451,6 +460,7 @@ const BASE: TrainConfig = {
   mlmProb: 0.15,
   wholeWordMask: false,
   nspWeight: 1,
+  nspSegments: 0,
   seed: 1337,
   threads: 0,
   device: 'cpu',
@@ -553,6 +563,8 @@ export function validate(c: TrainConfig): void {
   if (c.mlmProb <= 0 || c.mlmProb >= 1)
     throw new UsageError(`--mlm-prob must be in (0, 1), got ${c.mlmProb}`);
   if (!(c.nspWeight >= 0)) throw new UsageError(`--nsp-weight must be ≥ 0, got ${c.nspWeight}`);
+  if (!(c.nspSegments >= 0 && c.nspSegments <= 1))
+    throw new UsageError(`--nsp-segments must be in [0, 1], got ${c.nspSegments}`);
   if (c.valDocs !== null && c.valDocs < 1) throw new UsageError(`--val-docs must be ≥ 1, got ${c.valDocs}`);
 }
 

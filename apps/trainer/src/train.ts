@@ -464,7 +464,14 @@ function bertObjective(
     unitsPerStep: config.batchSize,
     title: `BERT ${config.nLayer}×${config.nEmbd}, wordpiece-${tokenizer.vocabSize}, length ≤ ${config.context}`,
     makeBatch: (rng) =>
-      bertPretrainingBatch(sampleNspPairs(trainDocs, config.batchSize, { rng }), { ...batchOptions, rng }),
+      bertPretrainingBatch(
+        sampleNspPairs(trainDocs, config.batchSize, {
+          rng,
+          segmentProb: config.nspSegments,
+          maxTokens: config.context - 3,
+        }),
+        { ...batchOptions, rng },
+      ),
     lossFn: (m, batch) =>
       bertPretrainingLoss(m as BertForPreTraining, batch, { nspWeight: config.nspWeight }),
     evaluate: () => evaluate(),

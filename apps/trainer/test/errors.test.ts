@@ -75,6 +75,9 @@ describe('bad input gets a clear message', () => {
     expect((await cli(['--width', '100', '--heads', '3'])).stderr).toMatch(
       /--width 100 is not divisible by --heads 3/,
     );
+    expect((await cli(['bert', '--nsp-segments', '1.5'])).stderr).toMatch(
+      /--nsp-segments must be in \[0, 1\], got 1.5/,
+    );
     expect((await cli(['train'])).stderr).toMatch(/unknown command "train"/);
     const gpu = await cli(['--device', 'gpu']);
     expect(gpu.code).toBe(2);

@@ -130,7 +130,18 @@ describe('pnpm train gpt (tiny)', () => {
 describe('pnpm train bert (tiny)', () => {
   it('pretrains with MLM + NSP, reports both accuracies, and fill-mask reads the checkpoint', async () => {
     const out = join(tempDir(), 'bert');
-    const r = await cli(['bert', '--preset', 'tiny-bert', '--corpus', corpus, '--out', out]);
+    // half the training pairs as multi-sentence segments (--nsp-segments), the rest single sentences
+    const r = await cli([
+      'bert',
+      '--preset',
+      'tiny-bert',
+      '--corpus',
+      corpus,
+      '--out',
+      out,
+      '--nsp-segments',
+      '0.5',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/MLM acc [\d.]+% \| NSP loss [\d.]+ \| NSP acc [\d.]+%/);

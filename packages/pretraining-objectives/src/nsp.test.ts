@@ -70,3 +70,43 @@ describe('truncatePair', () => {
     expect(truncatePair([1, 2], [3, 4], 3)).toEqual([[1, 2], [3]]); // a tie cuts B, as Hugging Face
   });
 });
+
+describe('sampleNspPairs with segments', () => {
+  const tokens = (p: { a: number[]; b: number[] }) => p.a.length + p.b.length;
+
+  it('draws segments at the asked share: runs of consecutive sentences filling about maxTokens', () => {
+    const pairs = sampleNspPairs(docs, 4000, { rng: new Generator(5), segmentProb: 0.5, maxTokens: 12 });
+    let segments = 0;
+    let next = 0;
+    for (const p of pairs) {
+      const [da, ia] = origin(p.a);
+      // A is consecutive sentences of one document
+      for (let j = 0; j < p.a.length; j += 2) expect(origin(p.a.slice(j))).toEqual([da, ia + j / 2]);
+      const [db, ib] = origin(p.b);
+      if (p.a.length > 2 || p.b.length > 2) segments++;
+      if (p.label === IS_NEXT) {
+        next++;
+        expect([db, ib]).toEqual([da, ia + p.a.length / 2]); // B goes on where A stops
+        for (let j = 0; j < p.b.length; j += 2) expect(origin(p.b.slice(j))).toEqual([db, ib + j / 2]);
+      } else {
+        expect(db).not.toBe(da);
+        for (let j = 0; j < p.b.length; j += 2) expect(origin(p.b.slice(j))).toEqual([db, ib + j / 2]);
+      }
+      expect(tokens(p)).toBeLessThanOrEqual(14); // the budget, overshot by at most one sentence
+    }
+    // a segment of 12 tokens is 6 sentences of 2, so nearly every segment pair has a side longer than one sentence
+    expect(segments / pairs.length).toBeGreaterThan(0.45);
+    expect(segments / pairs.length).toBeLessThan(0.55);
+    expect(next / pairs.length).toBeGreaterThan(0.47);
+    expect(next / pairs.length).toBeLessThan(0.53);
+  });
+
+  it('segmentProb 1 fills the budget; segmentProb 0 (the default) draws the same pairs as before', () => {
+    const all = sampleNspPairs(docs, 500, { rng: new Generator(6), segmentProb: 1, maxTokens: 12 });
+    const full = all.filter((p) => tokens(p) >= 12).length / all.length;
+    expect(full).toBeGreaterThan(0.8); // only pairs at a document's end fall short
+    const plain = sampleNspPairs(docs, 500, { rng: new Generator(6) });
+    expect(sampleNspPairs(docs, 500, { rng: new Generator(6), segmentProb: 0 })).toEqual(plain);
+    expect(plain.every((p) => p.a.length === 2 && p.b.length === 2)).toBe(true);
+  });
+});

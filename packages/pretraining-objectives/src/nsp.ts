@@ -38,6 +38,17 @@ function checkDocuments(documents: Documents): void {
   }
 }
 
+/** A random non-empty document other than `notDoc`: `u` picks it, redrawn from `rng` while it is `notDoc` or empty. */
+function otherDocument(documents: Documents, notDoc: number, u: number, rng: Generator): number {
+  let d = randomIndex(u, documents.length);
+  for (let tries = 0; (d === notDoc || documents[d]!.length === 0) && tries < 100; tries++) {
+    d = rng.randint(documents.length);
+  }
+  if (d === notDoc || documents[d]!.length === 0)
+    d = documents.findIndex((x, i) => i !== notDoc && x.length > 0);
+  return d;
+}
+
 /** A random sentence from a random document other than `notDoc`. */
 function randomSentence(
   documents: Documents,
@@ -46,13 +57,7 @@ function randomSentence(
   u2: number,
   rng: Generator,
 ): number[] {
-  let d = randomIndex(u1, documents.length);
-  for (let tries = 0; (d === notDoc || documents[d]!.length === 0) && tries < 100; tries++) {
-    d = rng.randint(documents.length);
-  }
-  if (d === notDoc || documents[d]!.length === 0)
-    d = documents.findIndex((x, i) => i !== notDoc && x.length > 0);
-  const doc = documents[d]!;
+  const doc = documents[otherDocument(documents, notDoc, u1, rng)]!;
   return [...doc[randomIndex(u2, doc.length)]!];
 }
 
@@ -116,30 +121,85 @@ export function nspPairs(documents: Documents, options: NspOptions): NspPair[] {
   return out;
 }
 
+export interface SampleNspOptions extends Omit<NspOptions, 'mode'> {
+  /**
+   * share of the pairs drawn as segments (default 0): A and B are runs of consecutive sentences that together
+   * fill about `maxTokens` tokens, cut at a random sentence boundary, as in Google's BERT data; a NotNext B is a
+   * run from another document. The rest are single-sentence pairs.
+   */
+  segmentProb?: number;
+}
+
 /**
- * `count` fresh 'sentence'-mode pairs: each A is a sentence drawn uniformly among those that have a next one,
- * then B as in `nspPairs`. Cheap enough to call for every batch, so the negatives differ from batch to batch.
+ * `count` fresh pairs: each A starts at a sentence drawn uniformly among those that have a next one, then B as
+ * in `nspPairs` ('sentence' mode, or a segment with probability `segmentProb`). Cheap enough to call for every
+ * batch, so the negatives differ from batch to batch.
  */
-export function sampleNspPairs(
-  documents: Documents,
-  count: number,
-  options: Omit<NspOptions, 'mode' | 'maxTokens'>,
-): NspPair[] {
+export function sampleNspPairs(documents: Documents, count: number, options: SampleNspOptions): NspPair[] {
   checkDocuments(documents);
   const index = pairIndex(documents);
   if (index.length === 0) throw new Error('sampleNspPairs: no document has two sentences');
   const rng = options.rng;
   const pRandom = options.randomProb ?? 0.5;
+  const pSegment = options.segmentProb ?? 0;
+  const budget = options.maxTokens ?? 125;
   const u = rng.uniform(4 * count);
+  // drawn only when segments are asked for, so sentence-only streams stay as they were
+  const v = pSegment > 0 ? rng.uniform(2 * count) : null;
   const out: NspPair[] = [];
   for (let k = 0; k < count; k++) {
     const [d, i] = index[randomIndex(u[4 * k]!, index.length)]!;
     const doc = documents[d]!;
+    const isNext = u[4 * k + 1]! >= pRandom;
+    if (v !== null && v[2 * k]! < pSegment) {
+      out.push(
+        segmentPair(documents, d, i, budget, isNext, v[2 * k + 1]!, u[4 * k + 2]!, u[4 * k + 3]!, rng),
+      );
+      continue;
+    }
     const a = [...doc[i]!];
-    if (u[4 * k + 1]! >= pRandom) out.push({ a, b: [...doc[i + 1]!], label: IS_NEXT });
+    if (isNext) out.push({ a, b: [...doc[i + 1]!], label: IS_NEXT });
     else out.push({ a, b: randomSentence(documents, d, u[4 * k + 2]!, u[4 * k + 3]!, rng), label: NOT_NEXT });
   }
   return out;
+}
+
+/**
+ * A segment pair from sentence `i` of document `d` on: sentences i, i+1, … until about `budget` tokens (at least
+ * two), cut after a random one of them; B is the rest (IsNext) or a run of sentences from another document that
+ * fills what A left of the budget (NotNext).
+ */
+function segmentPair(
+  documents: Documents,
+  d: number,
+  i: number,
+  budget: number,
+  isNext: boolean,
+  uCut: number,
+  u1: number,
+  u2: number,
+  rng: Generator,
+): NspPair {
+  const doc = documents[d]!;
+  const chunk: (readonly number[])[] = [doc[i]!];
+  let length = doc[i]!.length;
+  for (let j = i + 1; j < doc.length && (chunk.length < 2 || length < budget); j++) {
+    chunk.push(doc[j]!);
+    length += doc[j]!.length;
+  }
+  const cut = 1 + randomIndex(uCut, chunk.length - 1);
+  const a = chunk.slice(0, cut).flat();
+  if (isNext) return { a, b: chunk.slice(cut).flat(), label: IS_NEXT };
+  const other = documents[otherDocument(documents, d, u1, rng)]!;
+  const b: number[] = [];
+  for (
+    let j = randomIndex(u2, other.length);
+    j < other.length && (b.length === 0 || a.length + b.length < budget);
+    j++
+  ) {
+    b.push(...other[j]!);
+  }
+  return { a, b, label: NOT_NEXT };
 }
 
 const indexCache = new WeakMap<Documents, [number, number][]>();
