@@ -13,7 +13,7 @@ import {
   type SourceInput,
   type TextGenerationPipeline,
 } from '@tsformer/pipelines';
-import { causalLmBatch, causalLmLoss, trainStep } from '@tsformer/pretraining-objectives';
+import { causalLmBatch, causalLmLoss, trainStepAsync } from '@tsformer/pretraining-objectives';
 import {
   type Backend,
   createCpuBackend,
@@ -108,8 +108,6 @@ async function createBackend(kind: BackendKind): Promise<{ backend: Backend; det
   if (!gpu.createGpuBackend) throw new Error(gpu.unavailable ?? 'gpu.js backend not available in this build');
   const b = gpu.createGpuBackend({ mode: kind });
   await b.ready;
-  if (!b.syncReads)
-    throw new Error(`${LABELS[kind]} reads asynchronously, and the pipelines read results synchronously`);
   return {
     backend: b,
     detail: `${b.mode}${/swiftshader/i.test(rendererName()) ? ' (SwiftShader: emulated on the CPU)' : ''}`,
@@ -127,16 +125,25 @@ function rendererName(): string {
   }
 }
 
-/** GFLOP/s of a 256³ product on the current backend (after one warm-up). */
-function measure(): number {
+/** Reads a tensor and frees it (`await data()`: the read every backend has, WebGPU's included). */
+async function readAndDispose(t: Tensor): Promise<Float32Array> {
+  try {
+    return Float32Array.from(await t.data());
+  } finally {
+    t.dispose();
+  }
+}
+
+/** GFLOP/s of a 256³ product on the current backend (after one warm-up), the result read back each time. */
+async function measure(): Promise<number> {
   const n = 256;
   const a = randn([n, n], { seed: 1 });
   const b = randn([n, n], { seed: 2 });
-  tidy(() => matmul(a, b).dataSync());
+  await readAndDispose(matmul(a, b));
   let reps = 0;
   const start = performance.now();
   while (performance.now() - start < 150 || reps < 2) {
-    tidy(() => matmul(a, b).dataSync());
+    await readAndDispose(matmul(a, b));
     reps++;
   }
   const ms = (performance.now() - start) / reps;
@@ -154,7 +161,7 @@ async function probe(kind: BackendKind): Promise<BackendStatus> {
     const { backend, detail } = await createBackend(kind);
     setBackend(backend);
     try {
-      const gflops = measure();
+      const gflops = await measure();
       return { kind, label: LABELS[kind], available: true, detail, gflops };
     } finally {
       setBackend(previous);
@@ -422,32 +429,37 @@ async function similarity(text: string): Promise<{ tokens: string[]; matrix: Flo
 
 // ---- attention --------------------------------------------------------------------------------------------
 
-function readAttentions(attentions: Tensor[] | undefined): Float32Array[][] {
-  return (attentions ?? []).map((a) => {
+/** Each layer's attention [1,H,T,T], read and freed, as H maps of T·T. */
+async function readAttentions(attentions: Tensor[]): Promise<Float32Array[][]> {
+  const maps: Float32Array[][] = [];
+  for (const a of attentions) {
     const [, h, t] = a.shape as [number, number, number, number];
-    const data = a.dataSync() as Float32Array;
-    return Array.from({ length: h }, (_, k) => Float32Array.from(data.subarray(k * t * t, (k + 1) * t * t)));
-  });
+    const data = await readAndDispose(a);
+    maps.push(Array.from({ length: h }, (_, k) => data.slice(k * t * t, (k + 1) * t * t)));
+  }
+  return maps;
 }
 
-function attention(text: string): { bert: AttentionMap | null; gpt: AttentionMap | null } {
+async function attention(text: string): Promise<{ bert: AttentionMap | null; gpt: AttentionMap | null }> {
   let b: AttentionMap | null = null;
   let g: AttentionMap | null = null;
   if (bert) {
     const tok = bert.fill.tokenizer;
     const enc = tok.encode(text);
     const t = enc.inputIds.length;
-    const maps = noGrad(() =>
-      tidy(() => {
-        const base = baseModel(bert!.fill.model as BertForPreTraining) as BertForPreTraining['bert'];
-        const out = base.forward({
-          inputIds: tensor(Int32Array.from(enc.inputIds), [1, t]),
-          tokenTypeIds: tensor(Int32Array.from(enc.tokenTypeIds), [1, t]),
-          attentionMask: tensor(Int32Array.from(enc.attentionMask), [1, t]),
-          outputAttentions: true,
-        });
-        return readAttentions(out.attentions);
-      }),
+    const maps = await readAttentions(
+      noGrad(() =>
+        tidy(() => {
+          const base = baseModel(bert!.fill.model as BertForPreTraining) as BertForPreTraining['bert'];
+          const out = base.forward({
+            inputIds: tensor(Int32Array.from(enc.inputIds), [1, t]),
+            tokenTypeIds: tensor(Int32Array.from(enc.tokenTypeIds), [1, t]),
+            attentionMask: tensor(Int32Array.from(enc.attentionMask), [1, t]),
+            outputAttentions: true,
+          });
+          return out.attentions ?? [];
+        }),
+      ),
     );
     b = { tokens: enc.inputIds.map((id) => tok.tokenString(id)), maps };
   }
@@ -456,15 +468,17 @@ function attention(text: string): { bert: AttentionMap | null; gpt: AttentionMap
     const ids = tok.encodeText(text);
     const t = ids.length;
     if (t > 0) {
-      const maps = noGrad(() =>
-        tidy(() => {
-          const base = (gpt!.model as GPT2LMHeadModel).transformer;
-          const out = base.forward({
-            inputIds: tensor(Int32Array.from(ids), [1, t]),
-            outputAttentions: true,
-          });
-          return readAttentions(out.attentions);
-        }),
+      const maps = await readAttentions(
+        noGrad(() =>
+          tidy(() => {
+            const base = (gpt!.model as GPT2LMHeadModel).transformer;
+            const out = base.forward({
+              inputIds: tensor(Int32Array.from(ids), [1, t]),
+              outputAttentions: true,
+            });
+            return out.attentions ?? [];
+          }),
+        ),
       );
       g = { tokens: ids.map((id) => tok.decode([id], true)), maps };
     }
@@ -580,7 +594,8 @@ async function train(
     for (step = 1; step <= c.steps && !signal.aborted; step++) {
       const t0 = performance.now();
       const batch = causalLmBatch(ids, { blockSize: t, batchSize: b, rng });
-      const r = trainStep({
+      // reads the loss after the whole step is queued: the same step on every backend, WebGPU's included
+      const r = await trainStepAsync({
         model,
         optimizer: opt,
         batch,
@@ -643,7 +658,7 @@ async function handle(id: number, r: Request): Promise<unknown> {
       case 'similarity':
         return await similarity(r.text);
       case 'attention':
-        return attention(r.text);
+        return await attention(r.text);
       case 'generate':
         return await generate(r, controller.signal, emit);
       case 'train':

@@ -42,8 +42,11 @@ export async function launch(path: string): Promise<{ context: BrowserContext; c
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      // WebGL on the CPU (SwiftShader) where there is no GPU
+      // WebGL and WebGPU on the CPU (SwiftShader) where there is no GPU; WebGPU needs the page on 127.0.0.1
       '--enable-unsafe-swiftshader',
+      '--enable-unsafe-webgpu',
+      '--enable-features=Vulkan',
+      '--use-webgpu-adapter=swiftshader',
     ],
   });
   // tsx (esbuild keepNames) wraps named functions in __name(); functions passed to page.evaluate need it too

@@ -361,7 +361,8 @@ function makeCall(task: Task, parts: PipelineParts): AnyCall {
       return async (input, options) => {
         const o = (options ?? {}) as TextClassificationOptions;
         if (!Array.isArray(input)) return classify(parts, input as TextInput, o);
-        const rows = (input as TextInput[]).map((x) => classify(parts, x, o));
+        const rows: TextClassificationResult[][] = [];
+        for (const x of input as TextInput[]) rows.push(await classify(parts, x, o));
         return (o.top_k ?? 1) === 1 && o.top_k !== null ? rows.map((r) => r[0]!) : rows;
       };
     case 'token-classification':
@@ -377,10 +378,12 @@ function makeCall(task: Task, parts: PipelineParts): AnyCall {
       };
     case 'next-sentence-prediction':
       return async (a, b) => {
-        if (Array.isArray(a))
-          return (a as { text: string; text_pair: string }[]).map((p) =>
-            nextSentence(parts, p.text, p.text_pair),
-          );
+        if (Array.isArray(a)) {
+          const out: NextSentenceResult[] = [];
+          for (const p of a as { text: string; text_pair: string }[])
+            out.push(await nextSentence(parts, p.text, p.text_pair));
+          return out;
+        }
         if (typeof a === 'object' && a !== null) {
           const p = a as { text: string; text_pair: string };
           return nextSentence(parts, p.text, p.text_pair);

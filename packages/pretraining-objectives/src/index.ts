@@ -37,4 +37,10 @@ export {
   truncatePair,
 } from './nsp.ts';
 export { shuffleInPlace } from './random.ts';
-export { type LossOutput, type TrainStepOptions, type TrainStepResult, trainStep } from './train-step.ts';
+export {
+  type LossOutput,
+  type TrainStepOptions,
+  type TrainStepResult,
+  trainStep,
+  trainStepAsync,
+} from './train-step.ts';

@@ -66,3 +66,48 @@ export function trainStep<M, B>(options: TrainStepOptions<M, B>): TrainStepResul
   optimizer.step();
   return result;
 }
+
+/** the key of the gradient norm among the scalars read at once (not a name a loss part can have) */
+const NORM = ' gradNorm';
+
+/**
+ * `trainStep` for backends that read only asynchronously (gpu.js WebGPU), and faster wherever a read stalls
+ * the GPU queue: it backpropagates and clips before reading anything, then reads the loss, its parts and the
+ * gradient norm together with `await data()`, and steps the optimizer only when they are finite. The same
+ * parameters, losses and norms as `trainStep` (a non-finite loss costs one backward pass that is thrown away).
+ */
+export async function trainStepAsync<M, B>(options: TrainStepOptions<M, B>): Promise<TrainStepResult> {
+  const { optimizer } = options;
+  optimizer.zeroGrad();
+  const scalars = tidy((): Record<string, Tensor> => {
+    const out = options.lossFn(options.model, options.batch);
+    const lossTensor = 'loss' in out && !('shape' in out) ? out.loss : (out as Tensor);
+    const kept: Record<string, Tensor> = { loss: lossTensor };
+    if (!('shape' in out))
+      for (const [k, v] of Object.entries(out)) if (k !== 'loss' && v.size === 1) kept[k] = v;
+    lossTensor.backward();
+    return kept;
+  });
+  const clip = options.gradClip !== undefined && options.gradClip > 0;
+  if (clip) {
+    scalars[NORM] = clipGradNorm(
+      options.params ?? optimizer.groups.flatMap((g) => g.params),
+      options.gradClip!,
+    );
+  }
+  const values: Record<string, number> = {};
+  try {
+    for (const [k, t] of Object.entries(scalars)) values[k] = (await t.data())[0]!;
+  } finally {
+    for (const t of Object.values(scalars)) t.dispose();
+  }
+  const { loss, [NORM]: norm, ...parts } = values;
+  const result: TrainStepResult = { loss: loss!, parts, gradNorm: clip ? norm! : null, finite: true };
+  if (!Number.isFinite(result.loss) || (clip && !Number.isFinite(norm!))) {
+    optimizer.zeroGrad();
+    return { ...result, finite: false, gradNorm: Number.isFinite(result.loss) ? result.gradNorm : null };
+  }
+  if (options.lr !== undefined) optimizer.setLr(options.lr);
+  optimizer.step();
+  return result;
+}

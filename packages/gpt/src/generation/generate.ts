@@ -248,7 +248,7 @@ async function* steps(
     for (let step = 0; step < maxNewTokens; step++) {
       await yieldToEventLoop();
       options.signal?.throwIfAborted();
-      const next = decoder.next(rows, mask); // [B·V]
+      const next = await decoder.next(rows, mask); // [B·V]
       if (options.outputLogits) logits.push(next);
       const tokens: number[] = [];
       for (let i = 0; i < b; i++) {

@@ -40,8 +40,14 @@ export class Decoder {
     this.cache = useCache ? new KVCache() : null;
   }
 
-  /** `rows` [B][T] are the full sequences so far; `mask` [B][T] their attention masks (null = all ones). */
-  next(rows: readonly (readonly number[])[], mask: readonly (readonly number[])[] | null): Float32Array {
+  /**
+   * `rows` [B][T] are the full sequences so far; `mask` [B][T] their attention masks (null = all ones). The
+   * logits are read with `await data()`, so this works on a backend that reads only asynchronously (WebGPU).
+   */
+  async next(
+    rows: readonly (readonly number[])[],
+    mask: readonly (readonly number[])[] | null,
+  ): Promise<Float32Array> {
     const b = rows.length;
     const t = rows[0]!.length;
     const start = this.cache ? this.fed : 0;
@@ -66,8 +72,9 @@ export class Decoder {
     }
     const wasTraining = this.model.training;
     if (wasTraining) this.model.train(false);
+    let logits: Tensor;
     try {
-      return noGrad(() =>
+      logits = noGrad(() =>
         tidy(() => {
           const out = this.model.forward({
             inputIds: tensor(ids, [b, n]),
@@ -77,11 +84,16 @@ export class Decoder {
             logitsToKeep: 1,
           });
           this.fed = t;
-          return Float32Array.from(out.logits.dataSync()); // [B,1,V]
+          return out.logits; // [B,1,V]
         }),
       );
     } finally {
       if (wasTraining) this.model.train(true);
+    }
+    try {
+      return Float32Array.from(await logits.data());
+    } finally {
+      logits.dispose();
     }
   }
 

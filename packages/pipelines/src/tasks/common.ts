@@ -74,6 +74,24 @@ export function run<T>(model: AnyModel, fn: () => T): T {
   }
 }
 
+/**
+ * `run`, then reads the tensors `fn` returns with `await data()` (in order) and frees them: the read that works
+ * on every backend, including one that reads only asynchronously (gpu.js WebGPU).
+ */
+export async function runRead<T extends Tensor[]>(
+  model: AnyModel,
+  fn: () => [...T],
+): Promise<{ [K in keyof T]: Float32Array }> {
+  const out = run(model, fn);
+  try {
+    return (await Promise.all(out.map(async (t) => Float32Array.from(await t.data())))) as {
+      [K in keyof T]: Float32Array;
+    };
+  } finally {
+    for (const t of out) t.dispose();
+  }
+}
+
 /** [1,T] int32 tensors of an encoding. */
 export function inputTensors(enc: Encoding): {
   inputIds: Tensor;

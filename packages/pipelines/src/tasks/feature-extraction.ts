@@ -3,7 +3,7 @@ import { BertModel } from '@tsformer/bert';
 import { tensor } from '@tsformer/tensor';
 import { type AnyModel, baseModel } from '../models.ts';
 import type { Encoding } from '../tokenizers.ts';
-import { encodeInput, type PipelineParts, run, type TextInput } from './common.ts';
+import { encodeInput, type PipelineParts, runRead, type TextInput } from './common.ts';
 
 export interface FeatureExtractionOptions {
   /** 'none' (default): one vector per token; 'mean': the average over real tokens; 'cls': the first token's; 'last': the last real token's (GPT-2) */
@@ -35,15 +35,15 @@ export class FeatureTensor {
   }
 }
 
-function hidden(
+async function hidden(
   model: AnyModel,
   ids: Int32Array,
   types: Int32Array,
   mask: Int32Array,
   b: number,
   t: number,
-): Float32Array {
-  return run(model, () => {
+): Promise<Float32Array> {
+  const [h] = await runRead(model, () => {
     const base = baseModel(model);
     const inputIds = tensor(ids, [b, t]);
     const attentionMask = tensor(mask, [b, t]);
@@ -51,15 +51,16 @@ function hidden(
       base instanceof BertModel
         ? base.forward({ inputIds, attentionMask, tokenTypeIds: tensor(types, [b, t]) })
         : base.forward({ inputIds, attentionMask });
-    return Float32Array.from(out.lastHiddenState.dataSync());
+    return [out.lastHiddenState];
   });
+  return h;
 }
 
-export function extractFeatures(
+export async function extractFeatures(
   parts: PipelineParts,
   inputs: readonly TextInput[],
   options: FeatureExtractionOptions = {},
-): FeatureTensor {
+): Promise<FeatureTensor> {
   const pooling = options.pooling ?? 'none';
   if (!['none', 'mean', 'cls', 'last'].includes(pooling)) {
     throw new RangeError(
@@ -82,7 +83,7 @@ export function extractFeatures(
     types.set(e.tokenTypeIds, i * t);
     mask.set(e.attentionMask, i * t);
   });
-  const h = hidden(parts.model, ids, types, mask, b, t);
+  const h = await hidden(parts.model, ids, types, mask, b, t);
   const c = h.length / (b * t);
   let out: FeatureTensor;
   if (pooling === 'none') out = new FeatureTensor(h, [b, t, c]);

@@ -7,7 +7,7 @@ import {
   inputTensors,
   type PipelineParts,
   positiveInt,
-  run,
+  runRead,
   softmax,
   type TextInput,
   topK,
@@ -32,11 +32,11 @@ export interface FillMaskResult {
   sequence: string;
 }
 
-export function fillMask(
+export async function fillMask(
   parts: PipelineParts,
   input: TextInput,
   options: FillMaskOptions = {},
-): FillMaskResult[] | FillMaskResult[][] {
+): Promise<FillMaskResult[] | FillMaskResult[][]> {
   const model = parts.model as BertForMaskedLM | BertForPreTraining;
   const tok = parts.tokenizer;
   const k = positiveInt('fill-mask', 'top_k', options.top_k, 5);
@@ -62,7 +62,7 @@ export function fillMask(
       throw new Error(`fill-mask: none of the targets ${JSON.stringify(list)} is in the vocabulary`);
   }
   const v = parts.config.vocabSize;
-  const logits = run(model, () => {
+  const [logits] = await runRead(model, () => {
     const { inputIds, tokenTypeIds, attentionMask } = inputTensors(enc);
     const out = model.bert.forward({ inputIds, tokenTypeIds, attentionMask });
     const [, t, c] = out.lastHiddenState.shape as [number, number, number];
@@ -72,7 +72,7 @@ export function fillMask(
       tensor(Int32Array.from(positions), [positions.length]),
     );
     const scores = model.cls.predictions.forward(reshape(rows, [1, positions.length, c])); // [1,M,V]
-    return Float32Array.from(scores.dataSync());
+    return [scores];
   });
   const results = positions.map((pos, m) => {
     const probs = softmax(logits.subarray(m * v, (m + 1) * v));

@@ -3,7 +3,7 @@
 // compete on score, as transformers' QuestionAnsweringPipeline does.
 import type { BertForQuestionAnswering } from '@tsformer/bert';
 import { tensor } from '@tsformer/tensor';
-import { maxTokens, type PipelineParts, run, softmax } from './common.ts';
+import { maxTokens, type PipelineParts, runRead, softmax } from './common.ts';
 
 export interface QuestionAnsweringOptions {
   /** how many answers (default 1; more returns an array) */
@@ -29,12 +29,12 @@ export interface QuestionAnsweringResult {
   end: number;
 }
 
-export function answer(
+export async function answer(
   parts: PipelineParts,
   question: string,
   context: string,
   options: QuestionAnsweringOptions = {},
-): QuestionAnsweringResult | QuestionAnsweringResult[] {
+): Promise<QuestionAnsweringResult | QuestionAnsweringResult[]> {
   if (typeof question !== 'string' || typeof context !== 'string') {
     throw new TypeError('question-answering: expected (question, context) strings, or { question, context }');
   }
@@ -80,14 +80,14 @@ export function answer(
     const ctxStart = prefix.length + q.length + middle.length;
     const types = ids.map((_, i) => (i >= ctxStart ? 1 : 0));
     const t = ids.length;
-    const [startLogits, endLogits] = run(model, () => {
+    const [startLogits, endLogits] = await runRead(model, () => {
       const out = model.forward({
         inputIds: tensor(Int32Array.from(ids), [1, t]),
         tokenTypeIds: tensor(Int32Array.from(types), [1, t]),
         attentionMask: tensor(new Int32Array(t).fill(1), [1, t]),
       });
-      return [Float32Array.from(out.startLogits.dataSync()), Float32Array.from(out.endLogits.dataSync())];
-    }) as [Float32Array, Float32Array];
+      return [out.startLogits, out.endLogits];
+    });
     // only context tokens (and [CLS], for the empty answer) may be picked
     const allowed = (i: number): boolean =>
       (i >= ctxStart && i < ctxStart + span.length) || (cls !== undefined && i === 0);

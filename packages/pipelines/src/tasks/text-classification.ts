@@ -7,7 +7,7 @@ import {
   inputTensors,
   labelOf,
   type PipelineParts,
-  run,
+  runRead,
   sigmoid,
   softmax,
   type TextInput,
@@ -25,20 +25,20 @@ export interface TextClassificationResult {
   score: number;
 }
 
-export function classify(
+export async function classify(
   parts: PipelineParts,
   input: TextInput,
   options: TextClassificationOptions = {},
-): TextClassificationResult[] {
+): Promise<TextClassificationResult[]> {
   const model = parts.model as BertForSequenceClassification | GPT2ForSequenceClassification;
   const enc = encodeInput(parts, input);
-  const logits = run(model, () => {
+  const [logits] = await runRead(model, () => {
     const { inputIds, tokenTypeIds, attentionMask } = inputTensors(enc);
     const out =
       model instanceof BertForSequenceClassification
         ? model.forward({ inputIds, tokenTypeIds, attentionMask })
         : model.forward({ inputIds, attentionMask });
-    return Float32Array.from(out.logits.dataSync());
+    return [out.logits];
   });
   const n = logits.length;
   const problem = (parts.config as { problemType?: string | null }).problemType;

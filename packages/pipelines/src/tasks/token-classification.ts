@@ -1,7 +1,15 @@
 // token-classification (NER): a label per token, or per word (from its first, average or best piece), and
 // entities grouped from B-/I- tags with character offsets into the input (BertForTokenClassification).
 import type { BertForTokenClassification } from '@tsformer/bert';
-import { describe, encodeInput, inputTensors, labelOf, type PipelineParts, run, softmax } from './common.ts';
+import {
+  describe,
+  encodeInput,
+  inputTensors,
+  labelOf,
+  type PipelineParts,
+  runRead,
+  softmax,
+} from './common.ts';
 
 export type AggregationStrategy = 'none' | 'simple' | 'first' | 'average' | 'max';
 
@@ -104,11 +112,11 @@ function group(entities: readonly Entity[], text: string): TokenClassificationGr
   return groups;
 }
 
-export function classifyTokens(
+export async function classifyTokens(
   parts: PipelineParts,
   text: string,
   options: TokenClassificationOptions = {},
-): TokenClassificationResult[] | TokenClassificationGroup[] {
+): Promise<TokenClassificationResult[] | TokenClassificationGroup[]> {
   if (typeof text !== 'string')
     throw new TypeError(`token-classification: expected a string, got ${describe(text)}`);
   const strategy = options.aggregation_strategy ?? 'none';
@@ -119,7 +127,7 @@ export function classifyTokens(
   const model = parts.model as BertForTokenClassification;
   const tok = parts.tokenizer;
   const enc = encodeInput(parts, text);
-  const logits = run(model, () => Float32Array.from(model.forward(inputTensors(enc)).logits.dataSync())); // [1,T,L]
+  const [logits] = await runRead(model, () => [model.forward(inputTensors(enc)).logits]); // [1,T,L]
   const l = logits.length / enc.inputIds.length;
   const pre: PreEntity[] = [];
   for (let i = 0; i < enc.inputIds.length; i++) {
