@@ -63,7 +63,6 @@ const breathe = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 type GpuModule = {
   createGpuBackend?: (o: { mode?: string; GPU?: unknown }) => Backend & {
     ready: Promise<void>;
-    syncReads: boolean;
     mode: string;
   };
   unavailable?: string;

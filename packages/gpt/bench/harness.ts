@@ -65,14 +65,15 @@ export function table(results: readonly BenchResult[]): string {
   const rows = results.map((r) => [
     r.name,
     r.impl,
+    r.backend ?? '',
     r.threads === undefined ? '' : String(r.threads),
     fmt(r.value),
     r.unit,
   ]);
-  const head = ['benchmark', 'impl', 'threads', 'value', 'unit'];
+  const head = ['benchmark', 'impl', 'backend', 'threads', 'value', 'unit'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
+    cells.map((c, i) => (i === 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 

@@ -1,10 +1,13 @@
-// `pnpm bench`: training and generation speed of @tsformer/gpt on the CPU backend. Prints a table for people,
-// or with --json exactly one JSON document { machine, results } on stdout (STYLE.md §10); progress goes to
-// stderr. --quick shortens every section (fewer steps and tokens) for a smoke run.
+// `pnpm bench`: training and generation speed of @tsformer/gpt on the CPU backend, and training on the gpu.js
+// backend beside it where a GPU path works (bench/gpu.ts; `xvfb-run -a pnpm bench --only=gpu` for headless-gl in
+// Node). Prints a table for people, or with --json exactly one JSON document { machine, results } on stdout
+// (STYLE.md §10); progress goes to stderr. --quick shortens every section (fewer steps and tokens) for a smoke
+// run; --only=train|generate|gpu runs one section.
 import { availableParallelism } from 'node:os';
 import { type CpuBackend, getBackend, tensor, tidy } from '@tsformer/tensor';
 import { AdamW } from '@tsformer/tensor/optim';
 import { GPT2Config, GPT2LMHeadModel, generate, gpt2Presets } from '../src/index.ts';
+import { gpuTraining } from './gpu.ts';
 import {
   type BenchResult,
   havePyTorch,
@@ -204,6 +207,10 @@ async function main(): Promise<void> {
   if (!only || only === 'generate') {
     log('generation, gpt2 shape…');
     await generationTokensPerSecond(results);
+  }
+  if (!only || only === 'gpu') {
+    log('training on the gpu.js backend beside the cpu backend…');
+    await gpuTraining(results, log, quick);
   }
   results.push({
     name: 'peak memory (rss)',

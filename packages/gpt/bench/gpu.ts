@@ -1,0 +1,184 @@
+// Training tokens/s on the gpu.js backend beside the CPU backend, in the same run, with the same model, weights
+// and batch: one step is forward + backward + AdamW, and its loss is read back with `await data()` (what makes a
+// GPU queue finish; it also works on WebGPU). Shapes: the trainer's default GPT, the models issue's GPT and GPT-2
+// small (12 × 768, context 1024). A GPU path that is slower than the CPU on the first shape is a software
+// renderer (Mesa llvmpipe under Xvfb, SwiftShader): the larger shapes would take hours there, so they are skipped
+// with that reason unless BENCH_GPU_SHAPES names them. TSFORMER_GPU picks the gpu.js mode (default auto).
+import { type Backend, getBackend, setBackend, type Tensor, tensor, tidy } from '@tsformer/tensor';
+import { AdamW } from '@tsformer/tensor/optim';
+import { GPT2Config, GPT2LMHeadModel } from '../src/index.ts';
+import type { BenchResult } from './harness.ts';
+
+interface Shape {
+  key: string;
+  name: string;
+  nLayer: number;
+  nEmbd: number;
+  nHead: number;
+  nPositions: number;
+  vocabSize: number;
+  batch: number;
+}
+
+export const GPU_SHAPES: readonly Shape[] = [
+  // apps/trainer/configs/gpt.json
+  {
+    key: 'small',
+    name: '4L/128/4H ctx128 V4096 B12',
+    nLayer: 4,
+    nEmbd: 128,
+    nHead: 4,
+    nPositions: 128,
+    vocabSize: 4096,
+    batch: 12,
+  },
+  // the models issue's training shape (this package's CPU training bench)
+  {
+    key: 'issue',
+    name: '6L/384/6H ctx256 V4096 B8',
+    nLayer: 6,
+    nEmbd: 384,
+    nHead: 6,
+    nPositions: 256,
+    vocabSize: 4096,
+    batch: 8,
+  },
+  // GPT-2 small
+  {
+    key: 'gpt2',
+    name: '12L/768/12H ctx1024 V50257 B1',
+    nLayer: 12,
+    nEmbd: 768,
+    nHead: 12,
+    nPositions: 1024,
+    vocabSize: 50257,
+    batch: 1,
+  },
+];
+
+/**
+ * Seconds per training step of `shape` on the current backend: one untimed warm-up step (shader compilation,
+ * WebAssembly tier-up), then the mean of up to `steps` timed ones, fewer once `budgetS` seconds have gone.
+ */
+async function stepSeconds(
+  shape: Shape,
+  steps: number,
+  budgetS: number,
+  log: (s: string) => void,
+): Promise<number> {
+  const { batch, nLayer, nEmbd, nHead, nPositions, vocabSize } = shape;
+  const config = new GPT2Config({
+    nLayer,
+    nEmbd,
+    nHead,
+    nPositions,
+    vocabSize,
+    residPdrop: 0,
+    embdPdrop: 0,
+    attnPdrop: 0,
+  });
+  const model = new GPT2LMHeadModel(config, { seed: 0 });
+  const t = nPositions;
+  const ids = tensor(
+    Int32Array.from({ length: batch * t }, (_, i) => (i * 7919 + 13) % vocabSize),
+    [batch, t],
+  );
+  const opt = new AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.1 });
+  const step = async (): Promise<number> => {
+    opt.zeroGrad();
+    const loss: Tensor = tidy(() => {
+      const l = model.forward({ inputIds: ids, labels: ids }).loss!;
+      l.backward();
+      return l;
+    });
+    opt.step();
+    const value = (await loss.data())[0]!;
+    loss.dispose();
+    return value;
+  };
+  const times: number[] = [];
+  try {
+    for (let i = 0; i <= steps; i++) {
+      const t0 = performance.now();
+      const loss = await step();
+      const s = (performance.now() - t0) / 1000;
+      if (i > 0) times.push(s);
+      log(
+        `    ${i === 0 ? 'warm-up step' : `step ${i}/${steps}`}: ${s.toFixed(2)} s, loss ${loss.toFixed(4)}`,
+      );
+      if (times.length > 0 && times.reduce((a, b) => a + b, 0) > budgetS) break;
+    }
+  } finally {
+    opt.zeroGrad();
+    for (const s of opt.state.values()) {
+      s.m.dispose();
+      s.v.dispose();
+    }
+    for (const p of model.parameters()) p.dispose();
+    ids.dispose();
+  }
+  return times.reduce((a, b) => a + b, 0) / times.length;
+}
+
+export async function gpuTraining(
+  results: BenchResult[],
+  log: (s: string) => void,
+  quick: boolean,
+): Promise<void> {
+  const cpu = getBackend();
+  let gpu: Backend & { mode: string; ready: Promise<void> };
+  try {
+    const { createGpuBackend } = await import('@tsformer/tensor/gpu');
+    gpu = createGpuBackend({ mode: (process.env.TSFORMER_GPU as 'auto' | undefined) ?? 'auto' });
+    await gpu.ready;
+  } catch (e) {
+    log(`  gpu: skipped (${(e as Error).message})`);
+    return;
+  }
+  const asked = process.env.BENCH_GPU_SHAPES?.split(',');
+  const steps = quick ? 1 : 3;
+  let software = false;
+  try {
+    for (const shape of GPU_SHAPES) {
+      if (asked ? !asked.includes(shape.key) : software) {
+        log(
+          `  ${shape.name}: skipped (${asked ? 'not in BENCH_GPU_SHAPES' : 'the gpu path was slower than the CPU on the small GPT: a software renderer, where this shape takes hours; BENCH_GPU_SHAPES=small,issue,gpt2 forces it'})`,
+        );
+        continue;
+      }
+      const tokens = shape.batch * shape.nPositions;
+      const rate: Record<string, number> = {};
+      for (const [label, backend] of [
+        ['cpu', cpu],
+        [`gpu-${gpu.mode}`, gpu],
+      ] as const) {
+        setBackend(backend);
+        log(`  ${shape.name} on ${label}:`);
+        // on a software renderer one step of the small GPT takes about a minute: the budget stops after one
+        rate[label] = tokens / (await stepSeconds(shape, steps, quick ? 5 : 30, log));
+        setBackend(cpu);
+      }
+      const g = rate[`gpu-${gpu.mode}`]!;
+      const c = rate.cpu!;
+      log(
+        `  ${shape.name}: cpu ${c.toFixed(0)} tokens/s, gpu (${gpu.mode}) ${g.toFixed(1)} tokens/s, ratio ${(g / c).toFixed(3)}`,
+      );
+      const name = `gpt train ${shape.name} (fwd+bwd+AdamW)`;
+      results.push(
+        { name, impl: 'tsformer', backend: 'cpu', unit: 'tokens/s', value: Math.round(c) },
+        {
+          name,
+          impl: 'tsformer',
+          backend: `gpu-${gpu.mode}`,
+          unit: 'tokens/s',
+          value: Math.round(g * 10) / 10,
+        },
+        { name, impl: 'tsformer-gpu/tsformer-cpu', unit: 'ratio', value: Math.round((g / c) * 1000) / 1000 },
+      );
+      if (shape.key === 'small' && g < c) software = true;
+    }
+  } finally {
+    setBackend(cpu);
+    gpu.dispose?.();
+  }
+}
