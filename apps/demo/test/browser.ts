@@ -42,11 +42,13 @@ export async function launch(path: string): Promise<{ context: BrowserContext; c
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
-      // WebGL and WebGPU on the CPU (SwiftShader) where there is no GPU; WebGPU needs the page on 127.0.0.1
-      '--enable-unsafe-swiftshader',
+      // WebGPU needs the page on 127.0.0.1 (a secure context) and, headless on Linux, Vulkan
       '--enable-unsafe-webgpu',
       '--enable-features=Vulkan',
-      '--use-webgpu-adapter=swiftshader',
+      // WebGL and WebGPU on the CPU (SwiftShader) where there is no GPU; TSFORMER_REAL_GPU=1 uses the machine's
+      ...(process.env.TSFORMER_REAL_GPU === '1'
+        ? []
+        : ['--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader']),
     ],
   });
   // tsx (esbuild keepNames) wraps named functions in __name(); functions passed to page.evaluate need it too
