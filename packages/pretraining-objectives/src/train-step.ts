@@ -28,6 +28,23 @@ export interface TrainStepResult {
   finite: boolean;
 }
 
+/** The loss and the other scalar parts of what `lossFn` returned. */
+function lossParts(out: LossOutput): { loss: Tensor; parts: [string, Tensor][] } {
+  if ('shape' in out) return { loss: out as Tensor, parts: [] };
+  return { loss: out.loss, parts: Object.entries(out).filter(([k, v]) => k !== 'loss' && v.size === 1) };
+}
+
+/** Clips the gradients of `options.params` (default: every parameter the optimizer holds); null without clipping. */
+function clip<M, B>(options: TrainStepOptions<M, B>): Tensor | null {
+  if (options.gradClip === undefined || options.gradClip <= 0) return null;
+  return clipGradNorm(options.params ?? options.optimizer.groups.flatMap((g) => g.params), options.gradClip);
+}
+
+function update<M, B>(options: TrainStepOptions<M, B>): void {
+  if (options.lr !== undefined) options.optimizer.setLr(options.lr);
+  options.optimizer.step();
+}
+
 /**
  * One optimisation step, model- and objective-agnostic (minGPT's trainer loop body): zero the gradients,
  * compute the loss, backpropagate, clip, step. All tensors it creates are freed. A NaN or infinite loss or
@@ -37,24 +54,19 @@ export function trainStep<M, B>(options: TrainStepOptions<M, B>): TrainStepResul
   const { optimizer } = options;
   optimizer.zeroGrad();
   const result = tidy((): TrainStepResult => {
-    const out = options.lossFn(options.model, options.batch);
-    const lossTensor = 'loss' in out && !('shape' in out) ? out.loss : (out as Tensor);
-    const parts: Record<string, number> = {};
-    if (!('shape' in out)) {
-      for (const [k, v] of Object.entries(out)) if (k !== 'loss' && v.size === 1) parts[k] = v.item();
-    }
-    const loss = lossTensor.item();
+    const out = lossParts(options.lossFn(options.model, options.batch));
+    const parts = Object.fromEntries(out.parts.map(([k, v]) => [k, v.item()]));
+    const loss = out.loss.item();
     if (!Number.isFinite(loss)) return { loss, parts, gradNorm: null, finite: false };
-    lossTensor.backward();
+    out.loss.backward();
     return { loss, parts, gradNorm: null, finite: true };
   });
   if (!result.finite) {
     optimizer.zeroGrad();
     return result;
   }
-  if (options.gradClip !== undefined && options.gradClip > 0) {
-    const params = options.params ?? optimizer.groups.flatMap((g) => g.params);
-    const norm = clipGradNorm(params, options.gradClip);
+  const norm = clip(options);
+  if (norm !== null) {
     result.gradNorm = norm.item();
     norm.dispose();
     if (!Number.isFinite(result.gradNorm)) {
@@ -62,52 +74,42 @@ export function trainStep<M, B>(options: TrainStepOptions<M, B>): TrainStepResul
       return { ...result, finite: false };
     }
   }
-  if (options.lr !== undefined) optimizer.setLr(options.lr);
-  optimizer.step();
+  update(options);
   return result;
 }
-
-/** the key of the gradient norm among the scalars read at once (not a name a loss part can have) */
-const NORM = ' gradNorm';
 
 /**
  * `trainStep` for backends that read only asynchronously (gpu.js WebGPU), and faster wherever a read stalls
  * the GPU queue: it backpropagates and clips before reading anything, then reads the loss, its parts and the
- * gradient norm together with `await data()`, and steps the optimizer only when they are finite. The same
- * parameters, losses and norms as `trainStep` (a non-finite loss costs one backward pass that is thrown away).
+ * gradient norm with `await data()`, and steps the optimizer only when they are finite. The same parameters,
+ * losses and norms as `trainStep` (a non-finite loss costs one backward pass that is thrown away).
  */
 export async function trainStepAsync<M, B>(options: TrainStepOptions<M, B>): Promise<TrainStepResult> {
   const { optimizer } = options;
   optimizer.zeroGrad();
-  const scalars = tidy((): Record<string, Tensor> => {
-    const out = options.lossFn(options.model, options.batch);
-    const lossTensor = 'loss' in out && !('shape' in out) ? out.loss : (out as Tensor);
-    const kept: Record<string, Tensor> = { loss: lossTensor };
-    if (!('shape' in out))
-      for (const [k, v] of Object.entries(out)) if (k !== 'loss' && v.size === 1) kept[k] = v;
-    lossTensor.backward();
-    return kept;
+  const out = tidy(() => {
+    const o = lossParts(options.lossFn(options.model, options.batch));
+    o.loss.backward();
+    return o;
   });
-  const clip = options.gradClip !== undefined && options.gradClip > 0;
-  if (clip) {
-    scalars[NORM] = clipGradNorm(
-      options.params ?? optimizer.groups.flatMap((g) => g.params),
-      options.gradClip!,
-    );
-  }
-  const values: Record<string, number> = {};
+  const norm = clip(options);
+  const read = async (t: Tensor): Promise<number> => (await t.data())[0]!;
+  let result: TrainStepResult;
   try {
-    for (const [k, t] of Object.entries(scalars)) values[k] = (await t.data())[0]!;
+    const parts: Record<string, number> = {};
+    for (const [k, v] of out.parts) parts[k] = await read(v);
+    result = { loss: await read(out.loss), parts, gradNorm: norm && (await read(norm)), finite: true };
   } finally {
-    for (const t of Object.values(scalars)) t.dispose();
+    for (const t of [out.loss, norm, ...out.parts.map(([, v]) => v)]) t?.dispose();
   }
-  const { loss, [NORM]: norm, ...parts } = values;
-  const result: TrainStepResult = { loss: loss!, parts, gradNorm: clip ? norm! : null, finite: true };
-  if (!Number.isFinite(result.loss) || (clip && !Number.isFinite(norm!))) {
+  if (!Number.isFinite(result.loss)) {
     optimizer.zeroGrad();
-    return { ...result, finite: false, gradNorm: Number.isFinite(result.loss) ? result.gradNorm : null };
+    return { ...result, gradNorm: null, finite: false };
   }
-  if (options.lr !== undefined) optimizer.setLr(options.lr);
-  optimizer.step();
+  if (result.gradNorm !== null && !Number.isFinite(result.gradNorm)) {
+    optimizer.zeroGrad();
+    return { ...result, finite: false };
+  }
+  update(options);
   return result;
 }
