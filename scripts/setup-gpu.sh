@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # What the gpu backend's tests need on a Debian machine: the build dependencies of the optional native `gl` package
-# (headless WebGL for gpu.js in Node), Xvfb to give it a display, and Chromium for the browser suite (WebGL2 and
-# WebGPU through SwiftShader). Run as root before `pnpm install` (which builds `gl`: it is listed in
+# (headless WebGL for gpu.js in Node), Xvfb to give it a display, Chromium for the browser suite (WebGL2 and
+# WebGPU through SwiftShader), and the Vulkan loader for WebGPU in Node (the `webgpu` package's Dawn, which then uses
+# Chromium's SwiftShader Vulkan driver). Run as root before `pnpm install` (which builds `gl`: it is listed in
 # pnpm-workspace.yaml's onlyBuiltDependencies); run it again after `pnpm install` to check that `gl` loads, and
 # rebuild it once if not. Without root it says what is missing; with CI=true anything missing fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(pkg-config build-essential python3 libx11-dev libxi-dev libxext-dev libglu1-mesa-dev xvfb xauth chromium)
+PKGS=(pkg-config build-essential python3 libx11-dev libxi-dev libxext-dev libglu1-mesa-dev xvfb xauth chromium libvulkan1)
 fail() {
   echo "setup-gpu: $*" >&2
   if [ "${CI:-}" = "true" ]; then exit 1; fi

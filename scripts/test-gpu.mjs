@@ -2,11 +2,12 @@
 // The gpu backend's suites, on real GPU code paths with no GPU: (1) the tensor conformance suite (test/ops.test.ts,
 // `[gpu]` blocks) and test/gpu/*.test.ts in Node through gpu.js `headlessgl` (the `gl` package, Mesa under
 // xvfb-run); (2) test/browser/checks.ts in headless Debian Chromium driven by playwright-core, once on WebGL2 and
-// once on WebGPU, both through SwiftShader. Writes vitest-shaped JSON reports to .test-results/gpu-*.json
+// once on WebGPU, both through SwiftShader; (3) the same checks plus the hf-tiny GPT-2 and BERT parity on gpu.js
+// WebGPU in Node, through the `webgpu` package (Dawn) on Chromium's SwiftShader Vulkan driver (scripts/node-webgpu.ts). Writes vitest-shaped JSON reports to .test-results/gpu-*.json
 // ({numPassedTests, numFailedTests, testResults[]}), prints `N passed, N failed`, exits non-zero on any failure.
 // With CI=true a missing path (no gl, no chromium, no WebGPU adapter) is a failure, not a skip.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -252,6 +253,38 @@ if (modes.length > 0) {
     rmSync(dir, { recursive: true, force: true });
   }
   console.log(`=== gpu browser suites: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+// ---- 3. Node: gpu.js WebGPU through the `webgpu` package (Dawn) ----------------------------------------------
+// Dawn drives Vulkan; with no GPU, Chromium's SwiftShader Vulkan driver gives it an adapter on the CPU.
+if (want('node-webgpu')) {
+  const t0 = Date.now();
+  const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+  const env = { ...process.env };
+  if (!env.VK_ICD_FILENAMES && existsSync(icd)) env.VK_ICD_FILENAMES = icd;
+  const r = spawnSync('pnpm', ['exec', 'tsx', '--conditions=@tsformer/source', 'scripts/node-webgpu.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+    env,
+    maxBuffer: 64 << 20,
+  });
+  let res = null;
+  try {
+    res = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  } catch {
+    res = { results: [], error: `no result (exit ${r.status}): ${r.stderr.slice(-2000)}` };
+  }
+  if (res.error && res.results.length === 0 && !ci) {
+    console.log(`=== gpu node-webgpu: skipped (${res.error.split('\n')[0]}); with CI=true this fails`);
+  } else {
+    report('gpu-node-webgpu.json', '[node webgpu]', res.results, res.error);
+    const n = res.results.filter((x) => x.ok).length;
+    console.log(
+      `=== gpu node-webgpu (${res.adapter || 'no adapter'}): ${n}/${res.results.length} checks passed in ${((Date.now() - t0) / 1000).toFixed(0)} s${res.error ? ` (${res.error.split('\n')[0]})` : ''}`,
+    );
+    for (const x of res.results)
+      console.log(`  ${x.ok ? '✓' : '×'} ${x.name} (${x.ms} ms)${x.ok ? '' : `: ${x.message}`}`);
+  }
 }
 
 if (failures.length > 0) {

@@ -4,7 +4,7 @@
 // small (12 × 768, context 1024). A GPU path that is slower than the CPU on the first shape is a software
 // renderer (Mesa llvmpipe under Xvfb, SwiftShader): the larger shapes would take hours there, so only their CPU
 // figure is taken, with the reason, unless BENCH_GPU_SHAPES names them (e.g. BENCH_GPU_SHAPES=gpt2 for GPT-2
-// small alone). TSFORMER_GPU picks the gpu.js mode (default auto).
+// small alone). TSFORMER_GPU picks the gpu.js mode (default auto; TSFORMER_GPU=webgpu uses the `webgpu` package).
 import { type Backend, getBackend, setBackend, type Tensor, tensor, tidy } from '@tsformer/tensor';
 import { AdamW } from '@tsformer/tensor/optim';
 import { GPT2Config, GPT2LMHeadModel } from '../src/index.ts';
@@ -129,8 +129,11 @@ export async function gpuTraining(
   const cpu = getBackend();
   let gpu: Backend & { mode: string; ready: Promise<void> };
   try {
-    const { createGpuBackend } = await import('@tsformer/tensor/gpu');
-    gpu = createGpuBackend({ mode: (process.env.TSFORMER_GPU as 'auto' | undefined) ?? 'auto' });
+    const { createGpuBackend, installNodeWebGpu } = await import('@tsformer/tensor/gpu');
+    const mode = (process.env.TSFORMER_GPU as 'auto' | 'webgpu' | undefined) ?? 'auto';
+    // Node has no navigator.gpu of its own: the optional `webgpu` package (Dawn) gives one
+    if (mode === 'webgpu') log(`  webgpu adapter: ${await installNodeWebGpu()}`);
+    gpu = createGpuBackend({ mode });
     await gpu.ready;
   } catch (e) {
     log(`  gpu: skipped (${(e as Error).message})`);

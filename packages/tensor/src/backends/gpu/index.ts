@@ -433,3 +433,5 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
   };
   return backend;
 }
+
+export { CHROMIUM_SWIFTSHADER_ICD, installNodeWebGpu, type NodeWebGpuOptions } from './node-webgpu.ts';

@@ -1,0 +1,127 @@
+// The gpu backend on gpu.js WebGPU in Node, through the optional `webgpu` package (Dawn): the op conformance checks
+// the browser suite runs (packages/tensor/test/browser/checks.ts), then the Hugging Face parity of the hf-tiny GPT-2
+// and BERT with every tensor on the GPU (logits, hidden states, losses, greedy generation), all read with
+// `await data()`. Prints one JSON document { adapter, results: [{ name, ok, message, ms }], error? } on stdout for
+// scripts/test-gpu.mjs. With no GPU, run it with Chromium's SwiftShader Vulkan driver:
+//   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json pnpm exec tsx --conditions=@tsformer/source scripts/node-webgpu.ts
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { BertForPreTraining } from '../packages/bert/src/index.ts';
+import { GPT2LMHeadModel, generate } from '../packages/gpt/src/index.ts';
+import { createCpuBackend } from '../packages/tensor/src/backends/cpu/index.ts';
+import { createGpuBackend, installNodeWebGpu } from '../packages/tensor/src/backends/gpu/index.ts';
+import { fromSafetensors, noGrad, setBackend, type Tensor } from '../packages/tensor/src/index.ts';
+import { type CheckResult, runChecks } from '../packages/tensor/test/browser/checks.ts';
+
+const fixtures =
+  process.env.TSFORMER_HF_FIXTURES ?? resolve(import.meta.dirname, '../../shared/fixtures/hf-tiny');
+const results: CheckResult[] = [];
+let adapter = '';
+let error: string | undefined;
+
+const bytes = (...parts: string[]): Uint8Array => new Uint8Array(readFileSync(join(fixtures, ...parts)));
+const text = (...parts: string[]): string => readFileSync(join(fixtures, ...parts), 'utf8');
+
+/** max|ours − ref| ≤ rel · max|ref| (the fixtures' README criterion), read with `await data()`. */
+async function relClose(ours: Tensor, ref: Tensor, rel: number, label: string): Promise<string> {
+  if (ours.shape.join(',') !== ref.shape.join(','))
+    return `${label}: shape [${ours.shape}] vs reference [${ref.shape}]`;
+  const a = await ours.data();
+  const b = await ref.data();
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return d <= rel * m ? '' : `${label}: max|diff| ${d.toExponential(3)} > ${(rel * m).toExponential(3)}`;
+}
+
+async function check(name: string, fn: () => Promise<string[]>): Promise<void> {
+  const t0 = performance.now();
+  let message: string;
+  try {
+    message = (await fn()).filter(Boolean).join('; ');
+  } catch (e) {
+    message = `threw: ${(e as Error).stack ?? e}`;
+  }
+  results.push({ name, ok: message === '', message, ms: Math.round(performance.now() - t0) });
+}
+
+try {
+  adapter = await installNodeWebGpu();
+  const gpu = createGpuBackend({ mode: 'webgpu' });
+  await gpu.ready;
+  results.push(...(await runChecks(gpu, createCpuBackend({ wasm: false, threads: 1, fused: false }))));
+
+  if (!existsSync(join(fixtures, 'gpt2', 'model.safetensors')))
+    throw new Error(`no hf-tiny fixtures at ${fixtures}`);
+  setBackend(gpu);
+  await check('hf-tiny GPT-2 on WebGPU: logits, last hidden state and loss (1e-4 rel)', async () => {
+    const ref = fromSafetensors(bytes('gpt2', 'reference.safetensors'));
+    const model = GPT2LMHeadModel.fromPretrainedBytes({
+      configJson: text('gpt2', 'config.json'),
+      safetensors: bytes('gpt2', 'model.safetensors'),
+    });
+    const out = noGrad(() => model.forward({ inputIds: ref.input_ids!, labels: ref.labels! }));
+    return [
+      await relClose(out.logits, ref.logits!, 1e-4, 'logits'),
+      await relClose(out.lastHiddenState, ref.last_hidden_state!, 1e-4, 'last_hidden_state'),
+      await relClose(out.loss!, ref.loss!, 1e-4, 'loss'),
+    ];
+  });
+  await check(
+    'hf-tiny GPT-2 on WebGPU: greedy generation with the KV cache equals transformers',
+    async () => {
+      const ref = fromSafetensors(bytes('gpt2', 'reference.safetensors'));
+      const model = GPT2LMHeadModel.fromPretrainedBytes({
+        configJson: text('gpt2', 'config.json'),
+        safetensors: bytes('gpt2', 'model.safetensors'),
+      });
+      const prompt = Array.from(await ref['generate.prompt_ids']!.data());
+      const want = Array.from(await ref['generate.greedy_ids']!.data());
+      const r = await generate(model, prompt, { maxNewTokens: want.length });
+      const got = r.newTokens[0]!;
+      return [
+        JSON.stringify(got) === JSON.stringify(want)
+          ? ''
+          : `ids ${JSON.stringify(got)} vs ${JSON.stringify(want)}`,
+      ];
+    },
+  );
+  await check(
+    'hf-tiny BERT on WebGPU: hidden states, pooler, MLM and NSP logits, losses (1e-4 rel)',
+    async () => {
+      const ref = fromSafetensors(bytes('bert', 'reference.safetensors'));
+      const model = BertForPreTraining.fromPretrainedBytes({
+        configJson: text('bert', 'config.json'),
+        safetensors: bytes('bert', 'model.safetensors'),
+      });
+      const out = noGrad(() =>
+        model.forward({
+          inputIds: ref.input_ids!,
+          tokenTypeIds: ref.token_type_ids!,
+          attentionMask: ref.attention_mask!,
+          labels: ref.labels!,
+          nextSentenceLabel: ref.next_sentence_label!,
+        }),
+      );
+      return [
+        await relClose(out.lastHiddenState, ref.last_hidden_state!, 1e-4, 'last_hidden_state'),
+        await relClose(out.poolerOutput!, ref.pooler_output!, 1e-4, 'pooler_output'),
+        await relClose(out.predictionLogits, ref.prediction_logits!, 1e-4, 'prediction_logits'),
+        await relClose(
+          out.seqRelationshipLogits,
+          ref.seq_relationship_logits!,
+          1e-4,
+          'seq_relationship_logits',
+        ),
+        await relClose(out.loss!, ref.loss!, 1e-4, 'loss'),
+      ];
+    },
+  );
+} catch (e) {
+  error = String((e as Error).stack ?? e);
+}
+process.stdout.write(`${JSON.stringify({ adapter, results, error })}\n`);
+process.exit(0);
