@@ -430,13 +430,19 @@ async function similarity(text: string): Promise<{ tokens: string[]; matrix: Flo
 
 /** Each layer's attention [1,H,T,T], read and freed, as H maps of T·T. */
 async function readAttentions(attentions: Tensor[]): Promise<Float32Array[][]> {
-  const maps: Float32Array[][] = [];
-  for (const a of attentions) {
-    const [, h, t] = a.shape as [number, number, number, number];
-    const data = await readAndDispose(a);
-    maps.push(Array.from({ length: h }, (_, k) => data.slice(k * t * t, (k + 1) * t * t)));
+  try {
+    const maps: Float32Array[][] = [];
+    for (const a of attentions) {
+      const [, h, t] = a.shape as [number, number, number, number];
+      const data = await a.data();
+      maps.push(
+        Array.from({ length: h }, (_, k) => Float32Array.from(data.subarray(k * t * t, (k + 1) * t * t))),
+      );
+    }
+    return maps;
+  } finally {
+    for (const a of attentions) a.dispose();
   }
-  return maps;
 }
 
 async function attention(text: string): Promise<{ bert: AttentionMap | null; gpt: AttentionMap | null }> {
