@@ -54,8 +54,12 @@ try {
   await gpu.ready;
   results.push(...(await runChecks(gpu, createCpuBackend({ wasm: false, threads: 1, fused: false }))));
 
-  if (!existsSync(join(fixtures, 'gpt2', 'model.safetensors')))
-    throw new Error(`no hf-tiny fixtures at ${fixtures}`);
+  if (!existsSync(join(fixtures, 'gpt2', 'model.safetensors'))) {
+    // the other fixture suites skip too; scripts/test-gpu.mjs reports only what ran
+    process.stderr.write(`node-webgpu: no hf-tiny fixtures at ${fixtures}: the model checks are skipped\n`);
+    process.stdout.write(`${JSON.stringify({ adapter, results })}\n`);
+    process.exit(0);
+  }
   setBackend(gpu);
   await check('hf-tiny GPT-2 on WebGPU: logits, last hidden state and loss (1e-4 rel)', async () => {
     const ref = fromSafetensors(bytes('gpt2', 'reference.safetensors'));

@@ -138,16 +138,20 @@ async function measure(): Promise<number> {
   const n = 256;
   const a = randn([n, n], { seed: 1 });
   const b = randn([n, n], { seed: 2 });
-  await readAndDispose(matmul(a, b));
   let reps = 0;
-  const start = performance.now();
-  while (performance.now() - start < 150 || reps < 2) {
+  let ms: number;
+  try {
     await readAndDispose(matmul(a, b));
-    reps++;
+    const start = performance.now();
+    while (performance.now() - start < 150 || reps < 2) {
+      await readAndDispose(matmul(a, b));
+      reps++;
+    }
+    ms = (performance.now() - start) / reps;
+  } finally {
+    a.dispose();
+    b.dispose();
   }
-  const ms = (performance.now() - start) / reps;
-  a.dispose();
-  b.dispose();
   return (2 * n * n * n) / (ms * 1e6);
 }
 

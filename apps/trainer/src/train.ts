@@ -78,13 +78,20 @@ import {
 
 /**
  * The gpu.js backend (`@tsformer/tensor/gpu`): WebGL through headless-gl in Node (run under `xvfb-run -a` where
- * there is no display), WebGPU where `navigator.gpu` exists. When no GPU path works, the error names each mode
- * tried and why.
+ * there is no display). When no GPU path works, the error names each mode tried and why. WebGPU is refused with
+ * its reason: the trainer reads losses, metrics and checkpoints synchronously, which WebGPU cannot.
  */
 export async function gpuBackend(): Promise<Backend> {
   const { createGpuBackend } = await import('@tsformer/tensor/gpu');
   try {
-    return createGpuBackend({ mode: 'auto' });
+    const gpu = createGpuBackend({ mode: 'auto' });
+    if (!gpu.syncReads) {
+      gpu.dispose?.();
+      throw new Error(
+        `gpu.js chose ${gpu.mode}, whose reads are asynchronous; the trainer reads synchronously and needs headless-gl`,
+      );
+    }
+    return gpu;
   } catch (e) {
     throw new UsageError(
       `--device gpu: no GPU path works here (${(e as Error).message}). In Node the gpu.js backend renders through headless-gl: install the gl package's system libraries (scripts/setup-gpu.sh) and run under a display, e.g. \`xvfb-run -a pnpm train --device gpu\`; or train on the CPU with --device cpu (the default).`,

@@ -93,9 +93,11 @@ async function stepSeconds(
       return l;
     });
     opt.step();
-    const value = (await loss.data())[0]!;
-    loss.dispose();
-    return value;
+    try {
+      return (await loss.data())[0]!;
+    } finally {
+      loss.dispose();
+    }
   };
   const times: number[] = [];
   try {

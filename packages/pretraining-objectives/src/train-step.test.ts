@@ -69,6 +69,17 @@ describe('trainStepAsync', () => {
     expect(noClip.gradNorm).toBeNull();
   });
 
+  it('frees only its own references: a part made outside lossFn survives the step', async () => {
+    const s = setup();
+    const outside = tensor(new Float32Array([3]), []);
+    const r = await trainStepAsync({
+      ...s,
+      lossFn: (m, batch) => ({ ...s.lossFn(m, batch), outside }),
+    });
+    expect(r.parts.outside).toBe(3);
+    expect(outside.item()).toBe(3);
+  });
+
   it('makes no update on a NaN loss or gradient norm', async () => {
     const model = new Linear(2, 2, { generator: new Generator(0) });
     const before = Array.from(model.weight.dataSync());

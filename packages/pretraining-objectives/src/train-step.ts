@@ -87,18 +87,24 @@ export function trainStep<M, B>(options: TrainStepOptions<M, B>): TrainStepResul
 export async function trainStepAsync<M, B>(options: TrainStepOptions<M, B>): Promise<TrainStepResult> {
   const { optimizer } = options;
   optimizer.zeroGrad();
+  // detached handles: the step frees its own references only, even to a loss or part made outside `lossFn`
   const out = tidy(() => {
     const o = lossParts(options.lossFn(options.model, options.batch));
     o.loss.backward();
-    return o;
+    return { loss: o.loss.detach(), parts: o.parts.map(([k, v]) => [k, v.detach()] as const) };
   });
-  const norm = clip(options);
-  const read = async (t: Tensor): Promise<number> => (await t.data())[0]!;
+  let norm: Tensor | null = null;
   let result: TrainStepResult;
   try {
-    const parts: Record<string, number> = {};
-    for (const [k, v] of out.parts) parts[k] = await read(v);
-    result = { loss: await read(out.loss), parts, gradNorm: norm && (await read(norm)), finite: true };
+    norm = clip(options);
+    const read = async (t: Tensor): Promise<number> => (await t.data())[0]!;
+    const [loss, gradNorm, ...values] = await Promise.all([
+      read(out.loss),
+      norm && read(norm),
+      ...out.parts.map(([, v]) => read(v)),
+    ]);
+    const parts = Object.fromEntries(out.parts.map(([k], i) => [k, values[i]!]));
+    result = { loss: loss!, parts, gradNorm: gradNorm ?? null, finite: true };
   } finally {
     for (const t of [out.loss, norm, ...out.parts.map(([, v]) => v)]) t?.dispose();
   }

@@ -135,12 +135,13 @@ const yieldToEventLoop: () => Promise<void> =
     ? () => new Promise((resolve) => setImmediate(resolve))
     : () => new Promise((resolve) => setTimeout(resolve, 0));
 
-function promptRows(prompts: readonly (readonly number[])[] | Tensor): number[][] {
+/** Rows of token ids from arrays or a [B,T] tensor (read with `await data()`, so a WebGPU tensor works too). */
+async function promptRows(prompts: readonly (readonly number[])[] | Tensor): Promise<number[][]> {
   if (Array.isArray(prompts)) return prompts.map((p) => [...p]);
   const t = prompts as Tensor;
   if (t.rank !== 2) throw new Error(`generate: prompt ids must be [B,T], got [${t.shape.join(',')}]`);
   const [b, n] = t.shape as [number, number];
-  const data = t.dataSync();
+  const data = await t.data();
   return Array.from({ length: b }, (_, i) => Array.from(data.subarray(i * n, (i + 1) * n)));
 }
 
@@ -206,11 +207,11 @@ async function* steps(
   const generator = options.generator ?? new Generator(options.seed ?? 0);
 
   // the prompts, left-padded to one length, with their attention masks
-  let rows = promptRows(prompts);
+  let rows = await promptRows(prompts);
   let mask: number[][] | null = null;
   if (options.attentionMask) {
     const m = options.attentionMask;
-    mask = Array.isArray(m) ? m.map((r) => [...r]) : promptRows(m as Tensor);
+    mask = Array.isArray(m) ? m.map((r) => [...r]) : await promptRows(m as Tensor);
   } else if (new Set(rows.map((r) => r.length)).size > 1) {
     const len = Math.max(...rows.map((r) => r.length));
     mask = rows.map((r) => [...new Array<number>(len - r.length).fill(0), ...r.map(() => 1)]);

@@ -110,7 +110,10 @@ function chooseMode(G: GpuClass, requested: GpuMode | 'auto'): GpuMode {
           : 'not in Node';
       } else if (mode === 'webgl2' && !G.isWebGL2Supported) reason = 'no WebGL2 context';
       else if (mode === 'webgl' && !G.isWebGLSupported) reason = 'no WebGL context';
-      else if (mode === 'webgpu' && !G.isWebGPUSupported) reason = 'navigator.gpu is missing';
+      else if (mode === 'webgpu' && !G.isWebGPUSupported)
+        reason = isNode
+          ? 'navigator.gpu is missing (in Node, `await installNodeWebGpu()` first: the optional `webgpu` package)'
+          : 'navigator.gpu is missing';
     } catch (e) {
       reason = (e as Error).message;
     }
