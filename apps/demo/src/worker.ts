@@ -22,6 +22,7 @@ import {
   matmul,
   noGrad,
   randn,
+  readAndDispose,
   setBackend,
   type Tensor,
   tensor,
@@ -121,15 +122,6 @@ function rendererName(): string {
     return String(c.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : c.RENDERER));
   } catch {
     return '';
-  }
-}
-
-/** Reads a tensor and frees it (`await data()`: the read every backend has, WebGPU's included). */
-async function readAndDispose(t: Tensor): Promise<Float32Array> {
-  try {
-    return Float32Array.from(await t.data());
-  } finally {
-    t.dispose();
   }
 }
 

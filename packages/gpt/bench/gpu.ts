@@ -5,7 +5,15 @@
 // renderer (Mesa llvmpipe under Xvfb, SwiftShader): the larger shapes would take hours there, so only their CPU
 // figure is taken, with the reason, unless BENCH_GPU_SHAPES names them (e.g. BENCH_GPU_SHAPES=gpt2 for GPT-2
 // small alone). TSFORMER_GPU picks the gpu.js mode (default auto; TSFORMER_GPU=webgpu uses the `webgpu` package).
-import { type Backend, getBackend, setBackend, type Tensor, tensor, tidy } from '@tsformer/tensor';
+import {
+  type Backend,
+  getBackend,
+  readAndDispose,
+  setBackend,
+  type Tensor,
+  tensor,
+  tidy,
+} from '@tsformer/tensor';
 import { AdamW } from '@tsformer/tensor/optim';
 import { GPT2Config, GPT2LMHeadModel } from '../src/index.ts';
 import type { BenchResult } from './harness.ts';
@@ -93,11 +101,7 @@ async function stepSeconds(
       return l;
     });
     opt.step();
-    try {
-      return (await loss.data())[0]!;
-    } finally {
-      loss.dispose();
-    }
+    return (await readAndDispose(loss))[0]!;
   };
   const times: number[] = [];
   try {

@@ -1,5 +1,6 @@
 import type { Backend } from './backend.ts';
 import { createCpuBackend } from './backends/cpu/index.ts';
+import type { TypedArray } from './dtype.ts';
 import type { Tensor } from './tensor.ts';
 
 let current: Backend | null = null;
@@ -71,6 +72,18 @@ export function tidy<T>(fn: () => T): T {
 }
 
 /** Disposes tensors in any nesting of arrays and objects. */
+/**
+ * Reads a tensor with `await t.data()`, the read every backend has (gpu.js WebGPU reads only asynchronously), and
+ * frees it, also when the read fails. The result is the tensor's data as a fresh typed array.
+ */
+export async function readAndDispose(t: Tensor): Promise<TypedArray> {
+  try {
+    return await t.data();
+  } finally {
+    t.dispose();
+  }
+}
+
 export function dispose(value: unknown): void {
   const all = new Set<Tensor>();
   collect(value, all, tensorCheck!);

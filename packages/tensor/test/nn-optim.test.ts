@@ -5,6 +5,7 @@ import {
   getBackend,
   matmul,
   noGrad,
+  readAndDispose,
   sum,
   type Tensor,
   tensor,
@@ -189,5 +190,15 @@ describe('memory: tidy, keep, dispose', () => {
     ]);
     expect(() => inner!.dataSync()).toThrow('was disposed');
     expect(getBackend().name).toBe('cpu');
+  });
+
+  it('readAndDispose reads a tensor and frees it, also when the read fails', async () => {
+    const t = tensor([1, 2, 3]);
+    expect(Array.from(await readAndDispose(t))).toEqual([1, 2, 3]);
+    expect(t.isDisposed).toBe(true);
+    const broken = tensor([4]);
+    broken.data = () => Promise.reject(new Error('device lost'));
+    await expect(readAndDispose(broken)).rejects.toThrow('device lost');
+    expect(broken.isDisposed).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { KVCache } from '@tsformer/attention';
-import { noGrad, type Tensor, tensor, tidy } from '@tsformer/tensor';
+import { noGrad, readAndDispose, type Tensor, tensor, tidy } from '@tsformer/tensor';
 
 export { KVCache };
 
@@ -90,11 +90,7 @@ export class Decoder {
     } finally {
       if (wasTraining) this.model.train(true);
     }
-    try {
-      return Float32Array.from(await logits.data());
-    } finally {
-      logits.dispose();
-    }
+    return (await readAndDispose(logits)) as Float32Array;
   }
 
   dispose(): void {

@@ -1,7 +1,7 @@
 // What every task shares: the loaded parts, input encoding with truncation warnings, and no-grad runs.
 import type { BertConfig } from '@tsformer/bert';
 import type { GPT2Config } from '@tsformer/gpt';
-import { noGrad, type Tensor, tensor, tidy } from '@tsformer/tensor';
+import { noGrad, readAndDispose, type Tensor, tensor, tidy } from '@tsformer/tensor';
 import type { AnyModel, LoadReport, ModelInfo } from '../models.ts';
 import type { Encoding, PipelineTokenizer } from '../tokenizers.ts';
 
@@ -82,14 +82,9 @@ export async function runRead<T extends Tensor[]>(
   model: AnyModel,
   fn: () => [...T],
 ): Promise<{ [K in keyof T]: Float32Array }> {
-  const out = run(model, fn);
-  try {
-    return (await Promise.all(out.map(async (t) => Float32Array.from(await t.data())))) as {
-      [K in keyof T]: Float32Array;
-    };
-  } finally {
-    for (const t of out) t.dispose();
-  }
+  // each read frees its tensor, also when another read fails
+  const read = (t: Tensor): Promise<Float32Array> => readAndDispose(t).then((d) => Float32Array.from(d));
+  return (await Promise.all(run(model, fn).map(read))) as { [K in keyof T]: Float32Array };
 }
 
 /** [1,T] int32 tensors of an encoding. */
