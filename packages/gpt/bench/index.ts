@@ -4,8 +4,7 @@
 // (STYLE.md §10); progress goes to stderr. --quick shortens every section (fewer steps and tokens) for a smoke
 // run; --only=train|generate|gpu runs one section.
 import { availableParallelism } from 'node:os';
-import { type CpuBackend, getBackend, tensor, tidy } from '@tsformer/tensor';
-import { AdamW } from '@tsformer/tensor/optim';
+import { type CpuBackend, getBackend } from '@tsformer/tensor';
 import { GPT2Config, GPT2LMHeadModel, generate, gpt2Presets } from '../src/index.ts';
 import { gpuTraining } from './gpu.ts';
 import {
@@ -17,62 +16,30 @@ import {
   sampleMemory,
   table,
 } from './harness.ts';
+import { GPU_SHAPES, stepSeconds } from './train-step.ts';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const log = json ? (line: string) => void process.stderr.write(`${line}\n`) : out;
 
-// the issue's training shape: 6 layers, width 384, 6 heads, context 256, vocab 4096, batch 8
-const TRAIN = { nLayer: 6, nEmbd: 384, nHead: 6, nPositions: 256, vocabSize: 4096, batch: 8 };
-
 function threads(): number {
   const b = getBackend() as Partial<CpuBackend>;
   return b.gemm?.threads ?? availableParallelism();
 }
 
-function trainingTokensPerSecond(results: BenchResult[]): void {
-  const { batch, ...shape } = TRAIN;
-  const config = new GPT2Config({ ...shape, residPdrop: 0, embdPdrop: 0, attnPdrop: 0 });
-  const model = new GPT2LMHeadModel(config, { seed: 0 });
-  const t = config.nPositions;
-  const ids = tensor(
-    Int32Array.from({ length: batch * t }, (_, i) => (i * 7919 + 13) % config.vocabSize),
-    [batch, t],
-  );
-  const opt = new AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.1 });
-  const step = (): number =>
-    tidy(() => {
-      opt.zeroGrad();
-      const loss = model.forward({ inputIds: ids, labels: ids }).loss!;
-      loss.backward();
-      opt.step();
-      return loss.item();
-    });
-  const warmup = 1;
-  const steps = quick ? 1 : 3;
-  for (let i = 0; i < warmup; i++) {
-    const t0 = performance.now();
-    step();
-    log(`  gpt train warm-up step: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    sampleMemory();
-  }
-  const times: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    step();
-    times.push(performance.now() - t0);
-    sampleMemory();
-    log(`  gpt train step ${i + 1}/${steps}: ${(times.at(-1)! / 1000).toFixed(1)} s`);
-  }
-  const mean = times.reduce((a, b) => a + b, 0) / times.length;
+async function trainingTokensPerSecond(results: BenchResult[]): Promise<void> {
+  // the issue's training shape: 6 layers, width 384, 6 heads, context 256, vocab 4096, batch 8
+  const shape = GPU_SHAPES.find((s) => s.key === 'issue')!;
+  sampleMemory();
+  const seconds = await stepSeconds(shape, quick ? 1 : 3, Number.POSITIVE_INFINITY, log, sampleMemory);
   results.push({
     name: `gpt train step 6L/384/6H ctx256 V4096 B8 (fwd+bwd+AdamW)`,
     impl: 'tsformer',
     backend: 'cpu',
     threads: threads(),
     unit: 'tokens/s',
-    value: (batch * t) / (mean / 1000),
+    value: (shape.batch * shape.nPositions) / seconds,
   });
 }
 
@@ -201,7 +168,7 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   if (!only || only === 'train') {
     log('training step (the issue shape)…');
-    trainingTokensPerSecond(results);
+    await trainingTokensPerSecond(results);
     pytorchComparison(results);
   }
   if (!only || only === 'generate') {
