@@ -21,6 +21,11 @@ let error: string | undefined;
 
 const bytes = (...parts: string[]): Uint8Array => new Uint8Array(readFileSync(join(fixtures, ...parts)));
 const text = (...parts: string[]): string => readFileSync(join(fixtures, ...parts), 'utf8');
+/** An hf-tiny model's reference tensors (on the current backend) and its checkpoint files. */
+const fixture = (name: string) => ({
+  ref: fromSafetensors(bytes(name, 'reference.safetensors')),
+  files: { configJson: text(name, 'config.json'), safetensors: bytes(name, 'model.safetensors') },
+});
 
 /** max|ours − ref| ≤ rel · max|ref| (the fixtures' README criterion), read with `await data()`. */
 async function relClose(ours: Tensor, ref: Tensor, rel: number, label: string): Promise<string> {
@@ -61,12 +66,11 @@ try {
     process.exit(0);
   }
   setBackend(gpu);
+  const gpt2 = fixture('gpt2');
+  const gpt2Model = GPT2LMHeadModel.fromPretrainedBytes(gpt2.files);
   await check('hf-tiny GPT-2 on WebGPU: logits, last hidden state and loss (1e-4 rel)', async () => {
-    const ref = fromSafetensors(bytes('gpt2', 'reference.safetensors'));
-    const model = GPT2LMHeadModel.fromPretrainedBytes({
-      configJson: text('gpt2', 'config.json'),
-      safetensors: bytes('gpt2', 'model.safetensors'),
-    });
+    const { ref } = gpt2;
+    const model = gpt2Model;
     const out = noGrad(() => model.forward({ inputIds: ref.input_ids!, labels: ref.labels! }));
     return [
       await relClose(out.logits, ref.logits!, 1e-4, 'logits'),
@@ -77,11 +81,8 @@ try {
   await check(
     'hf-tiny GPT-2 on WebGPU: greedy generation with the KV cache equals transformers',
     async () => {
-      const ref = fromSafetensors(bytes('gpt2', 'reference.safetensors'));
-      const model = GPT2LMHeadModel.fromPretrainedBytes({
-        configJson: text('gpt2', 'config.json'),
-        safetensors: bytes('gpt2', 'model.safetensors'),
-      });
+      const { ref } = gpt2;
+      const model = gpt2Model;
       const prompt = Array.from(await ref['generate.prompt_ids']!.data());
       const want = Array.from(await ref['generate.greedy_ids']!.data());
       const r = await generate(model, prompt, { maxNewTokens: want.length });
@@ -96,11 +97,8 @@ try {
   await check(
     'hf-tiny BERT on WebGPU: hidden states, pooler, MLM and NSP logits, losses (1e-4 rel)',
     async () => {
-      const ref = fromSafetensors(bytes('bert', 'reference.safetensors'));
-      const model = BertForPreTraining.fromPretrainedBytes({
-        configJson: text('bert', 'config.json'),
-        safetensors: bytes('bert', 'model.safetensors'),
-      });
+      const { ref, files } = fixture('bert');
+      const model = BertForPreTraining.fromPretrainedBytes(files);
       const out = noGrad(() =>
         model.forward({
           inputIds: ref.input_ids!,

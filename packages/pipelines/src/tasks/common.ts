@@ -82,9 +82,8 @@ export async function runRead<T extends Tensor[]>(
   model: AnyModel,
   fn: () => [...T],
 ): Promise<{ [K in keyof T]: Float32Array }> {
-  // each read frees its tensor, also when another read fails
-  const read = (t: Tensor): Promise<Float32Array> => readAndDispose(t).then((d) => Float32Array.from(d));
-  return (await Promise.all(run(model, fn).map(read))) as { [K in keyof T]: Float32Array };
+  // each read frees its tensor, also when another read fails; the outputs are float32, read as fresh copies
+  return (await Promise.all(run(model, fn).map(readAndDispose))) as { [K in keyof T]: Float32Array };
 }
 
 /** [1,T] int32 tensors of an encoding. */
