@@ -7,10 +7,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BertForPreTraining } from '../packages/bert/src/index.ts';
-import { GPT2LMHeadModel, generate } from '../packages/gpt/src/index.ts';
+import { GPT2Config, GPT2LMHeadModel, generate } from '../packages/gpt/src/index.ts';
+import type { Backend } from '../packages/tensor/src/backend.ts';
 import { createCpuBackend } from '../packages/tensor/src/backends/cpu/index.ts';
 import { createGpuBackend, installNodeWebGpu } from '../packages/tensor/src/backends/gpu/index.ts';
-import { fromSafetensors, noGrad, setBackend, type Tensor } from '../packages/tensor/src/index.ts';
+import {
+  fromSafetensors,
+  indexSelect,
+  noGrad,
+  setBackend,
+  slice,
+  type Tensor,
+  tensor,
+} from '../packages/tensor/src/index.ts';
+import { AdamW } from '../packages/tensor/src/optim/index.ts';
 import { type CheckResult, runChecks } from '../packages/tensor/test/browser/checks.ts';
 
 const fixtures =
@@ -58,6 +68,50 @@ try {
   const gpu = createGpuBackend({ mode: 'webgpu' });
   await gpu.ready;
   results.push(...(await runChecks(gpu, createCpuBackend({ wasm: false, threads: 1, fused: false }))));
+  await check(
+    "GPT-2's vocabulary on WebGPU: a one-layer GPT with the 50257 × 768 embedding (38.6M elements), loss, logits and one AdamW step equal the CPU's",
+    async () => {
+      // GPT-2's embedding and tied LM head, one block: rows past 21,845 lie beyond 2^24 elements
+      const cpu = createCpuBackend({ threads: 1 });
+      setBackend(cpu);
+      const config = new GPT2Config({
+        vocabSize: 50257,
+        nPositions: 16,
+        nEmbd: 768,
+        nLayer: 1,
+        nHead: 12,
+        residPdrop: 0,
+        embdPdrop: 0,
+        attnPdrop: 0,
+      });
+      const files = new GPT2LMHeadModel(config).toPretrainedBytes();
+      const ids = [50256, 50255, 3, 50000, 1234, 22000, 7, 49999];
+      const rows = [50256, 50000, 22000, 3, 21845];
+      const on = async (backend: Backend) => {
+        setBackend(backend);
+        const model = GPT2LMHeadModel.fromPretrainedBytes(files);
+        const input = tensor(ids, [1, ids.length], { dtype: 'int32' });
+        const out = model.forward({ inputIds: input, labels: input });
+        out.loss!.backward();
+        new AdamW(model.parameters(), { lr: 1e-3 }).step();
+        const wte = model.transformer.wte.weight;
+        const picked = indexSelect(wte, tensor(rows, undefined, { dtype: 'int32' }));
+        return {
+          loss: out.loss!,
+          logits: slice(out.logits, [0, 0, 49900]),
+          rows: picked,
+        };
+      };
+      const want = await on(cpu);
+      const got = await on(gpu);
+      return [
+        await relClose(got.loss, want.loss, 1e-4, 'loss'),
+        await relClose(got.logits, want.logits, 1e-4, 'logits (vocabulary ids 49,900 on)'),
+        // AdamW's first step moves every element by about lr·sign(grad): equal to float32 rounding
+        await relClose(got.rows, want.rows, 1e-4, 'embedding rows after the step'),
+      ];
+    },
+  );
 
   if (!existsSync(join(fixtures, 'gpt2', 'model.safetensors'))) {
     // the other fixture suites skip too; scripts/test-gpu.mjs reports only what ran

@@ -19,6 +19,7 @@ import {
   Generator,
   gelu,
   geluNew,
+  gt,
   layerNorm,
   log,
   logSoftmax,
@@ -28,6 +29,7 @@ import {
   mean,
   min,
   mul,
+  neg,
   permute,
   pow,
   rand,
@@ -203,6 +205,37 @@ const CASES: Case[] = [
     { atol: 1e-4, rtol: 1e-5 },
   ],
   ['arange and index math', () => [cast(arange(100), 'float32')], EXACT],
+  [
+    'tensors beyond 2^24 elements (GPT-2-sized tables): every kernel indexes them exactly',
+    () => {
+      // 16,400 × 1,024 = 2^24 + 16,384 elements: rows from 16,384 on lie beyond 2^24, where float32 index
+      // arithmetic can no longer tell neighbouring elements apart; each result reads or writes there
+      const R = 16400;
+      const C = 1024;
+      // made by broadcasting (the random kernel costs ~15 s per 2^24 elements on a software renderer), so that
+      // every row and column differs
+      const x = add(mul(rand([R, 1], { seed: 30 }), rand([C], { seed: 31 })), rand([C], { seed: 36 }));
+      const tail = (t: Tensor): Tensor => slice(t, [t.shape[0]! - 3]);
+      const [, grad] = grads(
+        () => [x],
+        (t) => sum(mul(embedding(t!, ids([R - 1, 5, R - 1])), u([3, C], 32))),
+      );
+      return [
+        tail(x), // broadcasting binary ops
+        tail(rand([R * C], { seed: 33 })), // random numbers at counters beyond 2^24 / 4
+        slice(add(transpose(x), 0), [0, R - 3]), // a transposed input
+        tail(where(gt(x, 0.5), x, neg(x))),
+        tail(concat([x, slice(x, [0, 0], [2, C])], 0)),
+        embedding(x, ids([R - 1, 3, R - 2])), // gather
+        tail(grad!), // scatterAdd (embedding backward)
+        matmul(u([2, C], 34), x, { transB: true }), // the tied LM head's read of the embedding
+        slice(sum(x, { axis: 1 }), [R - 8]),
+        sum(x, { axis: 0 }),
+        slice(cast(argmax(x, 1), 'float32'), [R - 8]),
+      ];
+    },
+    { atol: 1e-4, rtol: 1e-5 },
+  ],
 ];
 
 async function valuesOn(backend: Backend, fn: () => Tensor[]): Promise<Float32Array[]> {

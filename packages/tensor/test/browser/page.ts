@@ -21,4 +21,8 @@ async function main(): Promise<void> {
     window.__tsformerResults = { mode, results: [], error: String((e as Error).stack ?? e) };
   }
 }
-void main();
+// after the load event has been delivered: on WebGL2 the checks read synchronously, so once started they hold
+// the page's only thread (and a page still loading would time out the driver's page.goto)
+const start = (): void => void setTimeout(() => void main(), 50);
+if (document.readyState === 'complete') start();
+else addEventListener('load', start);

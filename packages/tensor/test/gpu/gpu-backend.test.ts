@@ -24,6 +24,7 @@ import {
   type Tensor,
   tensor,
   tidy,
+  zeros,
 } from '../../src/index.ts';
 import { parameter } from '../../src/nn/index.ts';
 import { AdamW } from '../../src/optim/index.ts';
@@ -115,6 +116,19 @@ describe.skipIf(gpu === null)(
       }
       expect(losses[5]!).toBeLessThan(losses[0]!);
       expect(liveAfter[5]).toBe(liveAfter[2]);
+    });
+
+    it('a tensor larger than one texture fails with the op, its size and the device limit, before allocating', () => {
+      const side = gpu!.maxTextureSize;
+      const live = gpu!.liveStorages();
+      setBackend(gpu!);
+      expect(() => zeros([side, side])).toThrow(
+        new RegExp(
+          `fill: a tensor of ${side * side} elements exceeds this device's largest texture \\(${side} × ${side}`,
+        ),
+      );
+      expect(() => zeros([2 ** 31])).toThrow(/exceeds 2\^31 - 1, the range of the shaders' integer indices/);
+      expect(gpu!.liveStorages()).toBe(live);
     });
   },
 );

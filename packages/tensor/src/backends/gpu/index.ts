@@ -3,7 +3,7 @@ import type { Backend, Storage, StridedInput } from '../../backend.ts';
 import type { DType, TypedArray } from '../../dtype.ts';
 import { type Shape, sizeOf } from '../../shape.ts';
 import { coalesce } from '../cpu/kernels/strided.ts';
-import { type KernelSpec, stridedValues, TEX } from './kernels/common.ts';
+import { type KernelSpec, nativeFunctions, stridedValues, TEX } from './kernels/common.ts';
 import {
   binarySpec,
   castSpec,
@@ -47,8 +47,8 @@ export interface GpuBackend extends Backend {
   flush(): Promise<void>;
 }
 
-/** Float32 indices are exact below 2^24, which bounds a tensor's element count on this backend. */
-const MAX_ELEMENTS = 1 << 24;
+/** Element indices are 32-bit signed integers in the shaders (kernels/common.ts). */
+const MAX_ELEMENTS = 2 ** 31 - 1;
 
 // ---- the small part of gpu.js this file uses ------------------------------------------------------------
 
@@ -61,6 +61,9 @@ interface Kernel {
   setOutput(output: number[]): Kernel;
   output: number[] | null;
   kernel?: { constructor: { name: string }; fallbackReason?: string };
+}
+interface AdapterLike {
+  limits?: { maxStorageBufferBindingSize?: number };
 }
 interface GpuInstance {
   mode: string;
@@ -141,13 +144,43 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
   let live = 0;
   // WebGPU: one promise chain in submission order (gpu.js returns a Promise per kernel call there)
   let queue: Promise<unknown> = webgpu
-    ? G.isWebGPUAvailable().then((ok) => {
+    ? G.isWebGPUAvailable().then(async (ok) => {
         if (!ok) throw new Error('gpu backend: navigator.gpu exists but no WebGPU adapter answered');
+        // gpu.js asks its device for the adapter's largest storage buffer: one tensor's bound
+        const nav = (
+          globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<AdapterLike | null> } } }
+        ).navigator;
+        const bytes = (await nav?.gpu?.requestAdapter())?.limits?.maxStorageBufferBindingSize;
+        if (typeof bytes === 'number' && bytes > 0) bufferElements = Math.floor(bytes / 4);
       })
     : Promise.resolve();
   const ready = queue.then(() => undefined);
+  /** WebGPU: elements in the largest storage buffer, once the adapter has answered */
+  let bufferElements = 0;
+
+  /** A tensor is one texture or storage buffer, indexed with 32-bit integers: both bound its element count. */
+  function checkSize(key: string, size: number): void {
+    const what = `gpu backend: ${key}: a tensor of ${size} elements`;
+    if (size > MAX_ELEMENTS)
+      throw new Error(`${what} exceeds 2^31 - 1, the range of the shaders' integer indices`);
+    if (size <= 1 << 24) return; // within every WebGL2 and WebGPU device's minimum limits
+    if (webgpu) {
+      if (bufferElements > 0 && size > bufferElements) {
+        throw new Error(
+          `${what} (${size * 4} bytes) exceeds this device's largest storage buffer (maxStorageBufferBindingSize ${bufferElements * 4} bytes)`,
+        );
+      }
+      return;
+    }
+    const side = backend.maxTextureSize;
+    // gpu.js folds a tensor into a near-square texture of one float per texel
+    if (side > 0 && size > (side - 1) * (side - 1)) {
+      throw new Error(`${what} exceeds this device's largest texture (${side} × ${side} texels)`);
+    }
+  }
 
   const kernels = new Map<string, Kernel>();
+  const natives = nativeFunctions(webgpu);
   function getKernel(key: string, make: () => KernelSpec): Kernel {
     let k = kernels.get(key);
     if (k === undefined) {
@@ -166,6 +199,7 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
         dynamicArguments: true,
         fixIntegerDivisionAccuracy: false,
         loopMaxIterations: MAX_ELEMENTS,
+        nativeFunctions: natives,
         // tensors are textures on the GL modes and storage buffers on WebGPU
         argumentTypes: Object.fromEntries(
           spec.args.map(([name, type]) => [name, webgpu && type === TEX ? 'WebGPUBuffer' : type]),
@@ -189,9 +223,7 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
 
   /** Runs a kernel over `size` output elements; storages among `args` are passed as their textures. */
   function run(key: string, make: () => KernelSpec, size: number, args: unknown[]): GpuStorage {
-    if (size > MAX_ELEMENTS) {
-      throw new Error(`gpu backend: ${key}: ${size} elements exceed this backend's limit of 2^24 per tensor`);
-    }
+    checkSize(key, size);
     const out = new GpuStorage(size);
     live++;
     if (size === 0) return out;
@@ -334,7 +366,7 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
     },
     reduce(op, x, _dtype, outer, len, inner) {
       if (len === 0) return backend.fill('float32', outer * inner, 0);
-      return run(`reduce:${op}`, () => reduceSpec(op), outer * inner, [x, len, inner]);
+      return run(`reduce:${op}`, () => reduceSpec(op), outer * inner, [x, len, inner, len * inner]);
     },
     matmul(a, b, info) {
       const { batch, m, n, k, transA, transB } = info;
@@ -344,7 +376,10 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
         b,
         m,
         n,
-        k,
+        m * n,
+        Math.floor(k / 4),
+        k - (k % 4),
+        k % 4,
         info.aBatchStride,
         transA ? 1 : k,
         transA ? m : 1,

@@ -1,5 +1,5 @@
 import type { BinaryOp, UnaryOp } from '../../../backend.ts';
-import { isNan, type KernelSpec, kernel, stridedArgs, stridedIndex, TEX } from './common.ts';
+import { isNan, type KernelSpec, kernel, stridedArgs, stridedIndices, TEX } from './common.ts';
 
 /**
  * erf as the CPU backend computes it (a Taylor series below 0.5, Numerical Recipes' erfc above), in float32.
@@ -106,21 +106,23 @@ const BINARY: Record<BinaryOp, string> = {
 
 export function binarySpec(op: BinaryOp, rank: number, intDiv: boolean): KernelSpec {
   const body = intDiv ? INT_DIV : BINARY[op];
+  const [i0, i1] = stridedIndices(rank, 2);
   return kernel(
     [['x', TEX], ['y', TEX], ...stridedArgs(rank, 2)],
-    `${stridedIndex(rank, 2)}let a = x[i0];\n  let b = y[i1];\n  ${body}`,
+    `let a = x[${i0}];\n  let b = y[${i1}];\n  ${body}`,
   );
 }
 
 export function whereSpec(rank: number): KernelSpec {
+  const [i0, i1, i2] = stridedIndices(rank, 3);
   return kernel(
     [['c', TEX], ['x', TEX], ['y', TEX], ...stridedArgs(rank, 3)],
-    `${stridedIndex(rank, 3)}let r = 0.0;\n  if (c[i0] != 0.0) { r = x[i1]; } else { r = y[i2]; }\n  return r;`,
+    `let r = 0.0;\n  if (c[${i0}] != 0.0) { r = x[${i1}]; } else { r = y[${i2}]; }\n  return r;`,
   );
 }
 
 export function copyStridedSpec(rank: number): KernelSpec {
-  return kernel([['x', TEX], ...stridedArgs(rank, 1)], `${stridedIndex(rank, 1)}return x[i0];`);
+  return kernel([['x', TEX], ...stridedArgs(rank, 1)], `return x[${stridedIndices(rank, 1)[0]}];`);
 }
 
 /** float → int32 truncates toward zero; int32 → float32 copies (both are stored as float32). */

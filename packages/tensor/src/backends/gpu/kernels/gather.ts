@@ -1,14 +1,19 @@
-import { divmod, type KernelSpec, kernel, TEX } from './common.ts';
+import { type KernelSpec, kernel, TEX } from './common.ts';
+
+// Index arithmetic is integer throughout (see common.ts): `R`/`J` are the output element's row and column.
+const R = 'idiv(this.thread.x, rowLen)';
+const J = 'imod(this.thread.x, rowLen)';
 
 /** out[i, j] = table[indices[i], j] */
 export const gatherSpec: KernelSpec = kernel(
   [
     ['table', TEX],
     ['idx', TEX],
-    ['rowLen', 'Float'],
+    ['rowLen', 'Integer'],
   ],
-  `let t = this.thread.x * 1.0;
-  ${divmod('i', 'j', 't', 'rowLen')}return table[idx[i] * rowLen + j];`,
+  // (the row is read into a variable first: gpu.js hoists a texture read inside an index into a float variable)
+  `let row = idx[${R}];
+  return table[toI(row) * rowLen + ${J}];`,
 );
 
 /**
@@ -21,14 +26,15 @@ export const scatterAddCsrSpec: KernelSpec = kernel(
     ['src', TEX],
     ['rows', 'Array'],
     ['starts', 'Array'],
-    ['rowLen', 'Float'],
+    ['rowLen', 'Integer'],
   ],
-  `let t = this.thread.x * 1.0;
-  ${divmod('r', 'j', 't', 'rowLen')}let s = starts[r];
-  let e = starts[r + 1.0];
+  `let s = starts[${R}];
+  let e = starts[${R} + 1];
+  let j = ${J};
   let acc = 0.0;
-  for (let p = s; p < e; p = p + 1.0) {
-    acc = acc + src[rows[p] * rowLen + j];
+  for (let q = 0; q < toI(e - s); q++) {
+    let from = rows[toI(s) + q];
+    acc = acc + src[toI(from) * rowLen + toI(j)];
   }
   return acc;`,
 );
@@ -38,32 +44,36 @@ export const scatterAddScanSpec: KernelSpec = kernel(
   [
     ['src', TEX],
     ['idx', TEX],
-    ['numIndices', 'Float'],
-    ['rowLen', 'Float'],
+    ['numIndices', 'Integer'],
+    ['rowLen', 'Integer'],
     ['skip', 'Float'],
   ],
-  `let t = this.thread.x * 1.0;
-  ${divmod('r', 'j', 't', 'rowLen')}let acc = 0.0;
+  `let r = ${R};
+  let j = ${J};
+  let acc = 0.0;
   if (r != skip) {
-    for (let p = 0.0; p < numIndices; p = p + 1.0) {
-      if (idx[p] == r) { acc = acc + src[p * rowLen + j]; }
+    for (let p = 0; p < numIndices; p++) {
+      if (idx[p] == r) { acc = acc + src[p * rowLen + toI(j)]; }
     }
   }
   return acc;`,
 );
 
-/** Concatenates up to four parts, each viewed as [outer, w_p], along the last axis. */
+/** Concatenates up to four parts, each viewed as [outer, w_p], along the last axis (`total` = Σ w_p). */
 export function concatSpec(parts: number): KernelSpec {
   const args: [string, string][] = [];
   for (let p = 0; p < parts; p++) args.push([`p${p}`, TEX]);
-  for (let p = 0; p < parts; p++) args.push([`w${p}`, 'Float']);
-  args.push(['total', 'Float']);
-  let body = `let t = this.thread.x * 1.0;\n  ${divmod('o', 'c', 't', 'total')}let r = 0.0;\n`;
-  let start = '0.0';
+  for (let p = 0; p < parts; p++) args.push([`w${p}`, 'Integer']);
+  args.push(['total', 'Integer']);
+  const o = 'idiv(this.thread.x, total)';
+  const c = 'imod(this.thread.x, total)';
+  let body = 'let r = 0.0;\n';
+  let start = '';
   for (let p = 0; p < parts; p++) {
-    const cond = p === parts - 1 ? '' : `if (c < (${start}) + w${p}) `;
-    body += `  ${p === 0 ? '' : 'else '}${cond}{ r = p${p}[o * w${p} + c - (${start})]; }\n`;
-    start = `${start} + w${p}`;
+    const cond = p === parts - 1 ? '' : `if (${c} < ${start}w${p}) `;
+    const at = start === '' ? c : `${c} - (${start.slice(0, -3)})`;
+    body += `  ${p === 0 ? '' : 'else '}${cond}{ r = p${p}[${o} * w${p} + ${at}]; }\n`;
+    start += `w${p} + `;
   }
   return kernel(args, `${body}  return r;`);
 }

@@ -77,11 +77,10 @@ export function randomSpec(kind: 'uniform' | 'normal'): KernelSpec {
     ['o2', 'Float'],
     ['o3', 'Float'],
   ];
-  let s = `let t = this.thread.x * 1.0;
-  let q = Math.floor(t * 0.25);
-  let lane = t - q * 4.0;
-  let q1 = Math.floor(q / 65536.0);
-  let q0 = q - q1 * 65536.0;
+  // the block q = ⌊t/4⌋ of element t as 16-bit halves, in integer arithmetic (t may exceed 2^24; common.ts)
+  let s = `let lane = imod(this.thread.x, 4);
+  let q1 = idiv(this.thread.x, 262144);
+  let q0 = imod(idiv(this.thread.x, 4), 65536);
   let a0 = o0 + q0;
   let cy = Math.floor(a0 / 65536.0);
   let x0l = a0 - cy * 65536.0;
