@@ -52,6 +52,8 @@ export interface TrainConfig {
   nspWeight: number;
   /** BERT: share of training pairs drawn as multi-sentence segments filling the context (validation: sentences) */
   nspSegments: number;
+  /** share of training pairs cropped at random (A to a suffix, B to a prefix), against memorising pairs */
+  nspCrop: number;
   seed: number;
   /** worker threads of the CPU backend (0 = all cores) */
   threads: number;
@@ -309,6 +311,13 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
     group: 'BERT',
     help: "share of training pairs whose A and B are runs of sentences filling the context, cut at a random sentence boundary (Google's BERT data); the rest, and the validation pairs, are single sentences",
   },
+  {
+    key: 'nspCrop',
+    flag: 'nsp-crop',
+    kind: 'number',
+    group: 'BERT',
+    help: 'share of training pairs cropped at random, A to a suffix and B to a prefix of at least half their tokens, so that the model cannot memorise which training pairs follow each other; the junction stays',
+  },
   { key: 'help', flag: 'help', kind: 'boolean', group: 'Run', short: 'h', help: 'show this help' },
 ];
 
@@ -461,6 +470,7 @@ const BASE: TrainConfig = {
   wholeWordMask: false,
   nspWeight: 1,
   nspSegments: 0,
+  nspCrop: 0,
   seed: 1337,
   threads: 0,
   device: 'cpu',
@@ -563,6 +573,8 @@ export function validate(c: TrainConfig): void {
   if (c.mlmProb <= 0 || c.mlmProb >= 1)
     throw new UsageError(`--mlm-prob must be in (0, 1), got ${c.mlmProb}`);
   if (!(c.nspWeight >= 0)) throw new UsageError(`--nsp-weight must be ≥ 0, got ${c.nspWeight}`);
+  if (!(c.nspCrop >= 0 && c.nspCrop <= 1))
+    throw new UsageError(`--nsp-crop must be in [0, 1], got ${c.nspCrop}`);
   if (!(c.nspSegments >= 0 && c.nspSegments <= 1))
     throw new UsageError(`--nsp-segments must be in [0, 1], got ${c.nspSegments}`);
   if (c.valDocs !== null && c.valDocs < 1) throw new UsageError(`--val-docs must be ≥ 1, got ${c.valDocs}`);

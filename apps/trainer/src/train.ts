@@ -475,6 +475,7 @@ function bertObjective(
         sampleNspPairs(trainDocs, config.batchSize, {
           rng,
           segmentProb: config.nspSegments,
+          cropProb: config.nspCrop,
           maxTokens: config.context - 3,
         }),
         { ...batchOptions, rng },

@@ -110,3 +110,43 @@ describe('sampleNspPairs with segments', () => {
     expect(plain.every((p) => p.a.length === 2 && p.b.length === 2)).toBe(true);
   });
 });
+
+describe('sampleNspPairs with crops', () => {
+  // sentences of 8 tokens, each token naming its document, sentence and position: d·10^4 + i·10 + position
+  const long = Array.from({ length: 5 }, (_, d) =>
+    Array.from({ length: 30 }, (_, i) => Array.from({ length: 8 }, (_, j) => d * 10000 + i * 10 + j)),
+  );
+
+  it('crops the asked share: A to a suffix, B to a prefix, each at least half, the junction kept', () => {
+    const pairs = sampleNspPairs(long, 4000, { rng: new Generator(7), cropProb: 0.5 });
+    let cropped = 0;
+    const keptA = new Set<number>();
+    for (const p of pairs) {
+      expect(p.a.length).toBeGreaterThanOrEqual(4);
+      expect(p.b.length).toBeGreaterThanOrEqual(4);
+      expect(p.a.at(-1)! % 10).toBe(7); // A keeps its last token
+      expect(p.b[0]! % 10).toBe(0); // B keeps its first token
+      for (let j = 1; j < p.a.length; j++) expect(p.a[j]! - p.a[j - 1]!).toBe(1); // contiguous
+      for (let j = 1; j < p.b.length; j++) expect(p.b[j]! - p.b[j - 1]!).toBe(1);
+      if (p.a.length < 8 || p.b.length < 8) cropped++;
+      keptA.add(p.a.length);
+      const a = Math.floor(p.a[0]! / 10);
+      const b = Math.floor(p.b[0]! / 10);
+      if (p.label === IS_NEXT) expect(b).toBe(a + 1);
+      else expect(Math.floor(b / 1000)).not.toBe(Math.floor(a / 1000));
+    }
+    // a cropped pair keeps both sides whole with probability 1/25
+    expect(cropped / pairs.length).toBeGreaterThan(0.5 * (24 / 25) - 0.03);
+    expect(cropped / pairs.length).toBeLessThan(0.5 * (24 / 25) + 0.03);
+    expect([...keptA].sort()).toEqual([4, 5, 6, 7, 8]); // every length from half to whole
+    const next = pairs.filter((p) => p.label === IS_NEXT).length / pairs.length;
+    expect(next).toBeGreaterThan(0.47);
+    expect(next).toBeLessThan(0.53);
+  });
+
+  it('cropProb 0 (the default) draws the same pairs as before', () => {
+    const plain = sampleNspPairs(long, 300, { rng: new Generator(8) });
+    expect(sampleNspPairs(long, 300, { rng: new Generator(8), cropProb: 0 })).toEqual(plain);
+    expect(plain.every((p) => p.a.length === 8 && p.b.length === 8)).toBe(true);
+  });
+});

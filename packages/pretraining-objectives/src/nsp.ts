@@ -128,6 +128,25 @@ export interface SampleNspOptions extends Omit<NspOptions, 'mode'> {
    * run from another document. The rest are single-sentence pairs.
    */
   segmentProb?: number;
+  /**
+   * share of the pairs cropped at random (default 0), against memorising which training pairs follow each other:
+   * A keeps a random suffix and B a random prefix, each at least half its tokens, so the junction between them
+   * (where a true next sentence joins on) stays; IsNext and NotNext pairs alike, so the crop tells nothing.
+   */
+  cropProb?: number;
+}
+
+/** `pair` with A cut to a random suffix and B to a random prefix, each of at least half its tokens. */
+function cropPair(pair: NspPair, uA: number, uB: number): NspPair {
+  const keep = (n: number, u: number): number => {
+    const min = Math.ceil(n / 2);
+    return min + randomIndex(u, n - min + 1);
+  };
+  return {
+    a: pair.a.slice(pair.a.length - keep(pair.a.length, uA)),
+    b: pair.b.slice(0, keep(pair.b.length, uB)),
+    label: pair.label,
+  };
 }
 
 /**
@@ -144,24 +163,29 @@ export function sampleNspPairs(documents: Documents, count: number, options: Sam
   const pSegment = options.segmentProb ?? 0;
   const budget = options.maxTokens ?? 125;
   const u = rng.uniform(4 * count);
-  // drawn only when segments are asked for, so sentence-only streams stay as they were
+  const pCrop = options.cropProb ?? 0;
+  // drawn only when segments or crops are asked for, so sentence-only streams stay as they were
   const v = pSegment > 0 ? rng.uniform(2 * count) : null;
+  const c = pCrop > 0 ? rng.uniform(3 * count) : null;
   const out: NspPair[] = [];
   for (let k = 0; k < count; k++) {
+    if (c !== null && c[3 * k]! < pCrop) {
+      out.push(cropPair(pairAt(k), c[3 * k + 1]!, c[3 * k + 2]!));
+    } else out.push(pairAt(k));
+  }
+  return out;
+
+  function pairAt(k: number): NspPair {
     const [d, i] = index[randomIndex(u[4 * k]!, index.length)]!;
     const doc = documents[d]!;
     const isNext = u[4 * k + 1]! >= pRandom;
     if (v !== null && v[2 * k]! < pSegment) {
-      out.push(
-        segmentPair(documents, d, i, budget, isNext, v[2 * k + 1]!, u[4 * k + 2]!, u[4 * k + 3]!, rng),
-      );
-      continue;
+      return segmentPair(documents, d, i, budget, isNext, v[2 * k + 1]!, u[4 * k + 2]!, u[4 * k + 3]!, rng);
     }
     const a = [...doc[i]!];
-    if (isNext) out.push({ a, b: [...doc[i + 1]!], label: IS_NEXT });
-    else out.push({ a, b: randomSentence(documents, d, u[4 * k + 2]!, u[4 * k + 3]!, rng), label: NOT_NEXT });
+    if (isNext) return { a, b: [...doc[i + 1]!], label: IS_NEXT };
+    return { a, b: randomSentence(documents, d, u[4 * k + 2]!, u[4 * k + 3]!, rng), label: NOT_NEXT };
   }
-  return out;
 }
 
 /**
