@@ -12,9 +12,12 @@ import type { Backend } from '../packages/tensor/src/backend.ts';
 import { createCpuBackend } from '../packages/tensor/src/backends/cpu/index.ts';
 import { createGpuBackend, installNodeWebGpu } from '../packages/tensor/src/backends/gpu/index.ts';
 import {
+  add,
   fromSafetensors,
   indexSelect,
   noGrad,
+  prefetch,
+  rand,
   setBackend,
   slice,
   type Tensor,
@@ -68,6 +71,26 @@ try {
   const gpu = createGpuBackend({ mode: 'webgpu' });
   await gpu.ready;
   results.push(...(await runChecks(gpu, createCpuBackend({ wasm: false, threads: 1, fused: false }))));
+  await check(
+    'prefetch: afterwards dataSync() works on WebGPU (how the trainer writes checkpoints there)',
+    async () => {
+      setBackend(gpu);
+      const x = add(rand([5], { seed: 1 }), 1);
+      let before = '';
+      try {
+        x.dataSync();
+        before = 'dataSync worked before prefetch: the test proves nothing';
+      } catch {}
+      await prefetch([x]);
+      const sync = Array.from(x.dataSync());
+      const read = Array.from(await x.data());
+      x.dispose();
+      return [
+        before,
+        JSON.stringify(sync) === JSON.stringify(read) ? '' : `dataSync ${sync} vs data() ${read}`,
+      ];
+    },
+  );
   await check(
     "GPT-2's vocabulary on WebGPU: a one-layer GPT with the 50257 × 768 embedding (38.6M elements), loss, logits and one AdamW step equal the CPU's",
     async () => {

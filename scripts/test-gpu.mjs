@@ -117,10 +117,14 @@ if (want('headlessgl')) {
 
 // ---- 1b. the trainer on the gpu backend tracks the CPU run step for step (a small version of the 50-step proof
 // in apps/trainer/RESULTS.md: the tiny preset, same seed, dropout masks identical by construction)
-if (want('headlessgl') || want('trainer')) {
-  const t0 = Date.now();
+/**
+ * Trains `preset` for its few steps on the CPU and on the gpu backend (`device`, spawned with `prefix`), same
+ * seed, and compares the training losses step by step and the evaluations' losses; the gpu run also has to
+ * write a complete checkpoint and its final report.
+ */
+function trainerVsCpu(preset, device, prefix, env) {
   const trainer = join(root, 'apps/trainer');
-  const dir = mkdtempSync(join(tmpdir(), 'tsformer-gpu-trainer-'));
+  const dir = mkdtempSync(join(tmpdir(), `tsformer-gpu-trainer-${device}-`));
   const results = [];
   let error;
   try {
@@ -129,42 +133,85 @@ if (want('headlessgl') || want('trainer')) {
       'tsx',
       '--conditions=@tsformer/source',
       'src/cli.ts',
+      ...(preset.includes('bert') ? ['bert'] : []),
       '--preset',
-      'tiny-gpt',
+      preset,
       '--steps',
       '4',
     ];
-    const cpu = spawnSync('pnpm', [...args, '--out', join(dir, 'cpu')], { cwd: trainer, encoding: 'utf8' });
-    const gpu = spawnSync('xvfb-run', ['-a', 'pnpm', ...args, '--device', 'gpu', '--out', join(dir, 'gpu')], {
+    const cpu = spawnSync('pnpm', [...args, '--out', join(dir, 'cpu')], {
       cwd: trainer,
       encoding: 'utf8',
+      env,
+    });
+    const [cmd, ...pre] = [...prefix, 'pnpm'];
+    const gpu = spawnSync(cmd, [...pre, ...args, '--device', device, '--out', join(dir, 'gpu')], {
+      cwd: trainer,
+      encoding: 'utf8',
+      env,
     });
     if (cpu.status !== 0 || gpu.status !== 0)
-      throw new Error(`trainer failed:\n${cpu.stderr}\n${gpu.stderr}`);
-    const losses = (run) =>
+      throw new Error(`trainer failed:\n${cpu.stderr}\n${gpu.stderr}\n${gpu.stdout.slice(-2000)}`);
+    const records = (run, type) =>
       readFileSync(join(dir, run, 'log.jsonl'), 'utf8')
         .split('\n')
         .filter((l) => l.trim())
         .map((l) => JSON.parse(l))
-        .filter((r) => r.type === 'train')
-        .map((r) => r.loss);
-    const a = losses('cpu');
-    const b = losses('gpu');
+        .filter((r) => r.type === type);
+    const close = (x, y) =>
+      x !== undefined && y !== undefined && Math.abs(x - y) <= 1e-3 * Math.abs(x) + 1e-4;
+    const a = records('cpu', 'train').map((r) => r.loss);
+    const b = records('gpu', 'train').map((r) => r.loss);
     for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      const ok =
-        a[i] !== undefined && b[i] !== undefined && Math.abs(a[i] - b[i]) <= 1e-3 * Math.abs(a[i]) + 1e-4;
+      const ok = close(a[i], b[i]);
       results.push({
-        name: `step ${i + 1}: cpu ${a[i]} gpu ${b[i]}`,
+        name: `${preset} step ${i + 1}: cpu ${a[i]} gpu ${b[i]}`,
         ok,
         ms: 0,
         message: ok ? '' : 'losses differ',
       });
     }
+    const ea = records('cpu', 'eval').map((r) => r.valLoss);
+    const eb = records('gpu', 'eval').map((r) => r.valLoss);
+    const evalOk = ea.length > 0 && ea.length === eb.length && ea.every((x, i) => close(x, eb[i]));
+    results.push({
+      name: `${preset} validation losses: cpu ${ea.join(', ')} gpu ${eb.join(', ')}`,
+      ok: evalOk,
+      ms: 0,
+      message: evalOk ? '' : 'validation losses differ',
+    });
+    const files = [
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'optimizer.safetensors',
+      'trainer_state.json',
+    ];
+    const missing = files.filter((f) => !existsSync(join(dir, 'gpu', 'checkpoint', f)));
+    const reported = /Sample \(prompt|Fill-mask|fill-mask|NSP/i.test(gpu.stdout);
+    results.push({
+      name: `${preset} on ${device}: checkpoint written and final report printed`,
+      ok: missing.length === 0 && reported,
+      ms: 0,
+      message: missing.length
+        ? `missing ${missing.join(', ')}`
+        : reported
+          ? ''
+          : `no final report in:\n${gpu.stdout.slice(-1500)}`,
+    });
   } catch (e) {
     error = e.message;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  return { results, error };
+}
+
+// ---- 1b. the trainer on the gpu backend tracks the CPU run step for step (a small version of the 50-step proof
+// in apps/trainer/RESULTS.md: the tiny preset, same seed, dropout masks identical by construction)
+if (want('headlessgl') || want('trainer')) {
+  const t0 = Date.now();
+  const { results, error } = trainerVsCpu('tiny-gpt', 'headlessgl', ['xvfb-run', '-a'], process.env);
   report('gpu-trainer.json', '[headlessgl trainer tiny-gpt gpu vs cpu]', results, error);
   console.log(`=== gpu trainer tiny-gpt gpu vs cpu: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
@@ -284,6 +331,23 @@ if (want('node-webgpu')) {
     );
     for (const x of res.results)
       console.log(`  ${x.ok ? '✓' : '×'} ${x.name} (${x.ms} ms)${x.ok ? '' : `: ${x.message}`}`);
+    // the trainer with --device webgpu: asynchronous reads for the step, the evaluations, the checkpoint and the
+    // final report; GPT and BERT against their CPU runs
+    if (res.adapter) {
+      for (const preset of ['tiny-gpt', 'tiny-bert']) {
+        const t1 = Date.now();
+        const run = trainerVsCpu(preset, 'webgpu', [], env);
+        report(
+          `gpu-trainer-webgpu-${preset}.json`,
+          `[node webgpu trainer ${preset} vs cpu]`,
+          run.results,
+          run.error,
+        );
+        console.log(
+          `=== gpu trainer ${preset} --device webgpu vs cpu: ${((Date.now() - t1) / 1000).toFixed(0)} s`,
+        );
+      }
+    }
   }
 }
 

@@ -57,7 +57,7 @@ export interface TrainConfig {
   seed: number;
   /** worker threads of the CPU backend (0 = all cores) */
   threads: number;
-  device: 'cpu' | 'gpu';
+  device: 'cpu' | 'gpu' | 'headlessgl' | 'webgpu';
   out: string;
   /** save every N steps (0 = at each evaluation and at the end) */
   saveInterval: number;
@@ -151,8 +151,8 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
     flag: 'device',
     kind: 'string',
     group: 'Run',
-    choices: ['cpu', 'gpu'],
-    help: 'cpu, or gpu: the gpu.js backend (WebGL through headless-gl in Node: run under `xvfb-run -a`)',
+    choices: ['cpu', 'gpu', 'headlessgl', 'webgpu'],
+    help: 'cpu, or the gpu.js backend: gpu (the first of headlessgl and webgpu that works), headlessgl (WebGL through the gl package: run under `xvfb-run -a`; on a headless server that is Mesa on the CPU) or webgpu (WebGPU through the optional webgpu package: on a headless GPU server, the path to the GPU)',
   },
   {
     key: 'evalInterval',

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BertForPreTraining } from '@tsformer/bert';
 import { GPT2LMHeadModel, generate } from '@tsformer/gpt';
-import { noGrad, softmax, type Tensor, tensor, tidy } from '@tsformer/tensor';
+import { noGrad, readAndDispose, softmax, type Tensor, tensor, tidy } from '@tsformer/tensor';
 import { ByteLevelBpeTokenizer, CharTokenizer, WordPieceTokenizer } from '@tsformer/tokenizer';
 import { type AnyTokenizer, loadTokenizer } from '@tsformer/tokenizer/node';
 import { findCheckpoint } from './checkpoint.ts';
@@ -139,12 +139,12 @@ function bertInputs(tokenizer: WordPieceTokenizer, a: string, b: string | undefi
 }
 
 /** The top-k tokens for each [MASK] of `text`, with their probabilities. */
-export function fillMask(
+export async function fillMask(
   model: BertForPreTraining,
   tokenizer: WordPieceTokenizer,
   text: string,
   topK = 5,
-): MaskPrediction[] {
+): Promise<MaskPrediction[]> {
   const maskId = tokenizer.tokenToId('[MASK]');
   if (maskId === undefined) throw new InferenceError('the tokenizer has no [MASK] token');
   // special tokens are never the answer
@@ -154,7 +154,7 @@ export function fillMask(
   const wasTraining = model.training;
   model.eval();
   try {
-    return noGrad(() =>
+    const { probsT, positions } = noGrad(() =>
       tidy(() => {
         const inp = bertInputs(tokenizer, text, undefined, model.config.maxPositionEmbeddings);
         const positions = inp.ids.flatMap((id, i) => (id === maskId ? [i] : []));
@@ -162,43 +162,45 @@ export function fillMask(
           throw new InferenceError(`the text has no [MASK]: ${JSON.stringify(text)}`);
         const out = model.bert.forward(inp);
         const logits = model.cls.predictions.forward(out.lastHiddenState); // [1,T,V]
-        const probs = softmax(logits, -1).dataSync() as Float32Array;
-        const v = model.config.vocabSize;
-        return positions.map((pos, mask) => {
-          const row = probs.subarray(pos * v, (pos + 1) * v);
-          const order = Array.from(row.keys())
-            .filter((id) => !special.has(id))
-            .sort((x, y) => row[y]! - row[x]!)
-            .slice(0, topK);
-          return {
-            mask,
-            candidates: order.map((id) => ({ id, token: tokenizer.decode([id]), score: row[id]! })),
-          };
-        });
+        return { probsT: softmax(logits, -1), positions };
       }),
     );
+    const probs = (await readAndDispose(probsT)) as Float32Array; // every backend's read (WebGPU too)
+    const v = model.config.vocabSize;
+    return positions.map((pos, mask) => {
+      const row = probs.subarray(pos * v, (pos + 1) * v);
+      const order = Array.from(row.keys())
+        .filter((id) => !special.has(id))
+        .sort((x, y) => row[y]! - row[x]!)
+        .slice(0, topK);
+      return {
+        mask,
+        candidates: order.map((id) => ({ id, token: tokenizer.decode([id]), score: row[id]! })),
+      };
+    });
   } finally {
     model.train(wasTraining);
   }
 }
 
 /** P(B follows A) from the NSP head (label 0 = IsNext). */
-export function nextSentenceProbability(
+export async function nextSentenceProbability(
   model: BertForPreTraining,
   tokenizer: WordPieceTokenizer,
   a: string,
   b: string,
-): number {
+): Promise<number> {
   const wasTraining = model.training;
   model.eval();
   try {
-    return noGrad(() =>
+    const probs = noGrad(() =>
       tidy(() => {
         const out = model.bert.forward(bertInputs(tokenizer, a, b, model.config.maxPositionEmbeddings));
         const logits: Tensor = model.cls.seq_relationship.forward(out.poolerOutput!); // [1,2]
-        return softmax(logits, -1).dataSync()[0]!;
+        return softmax(logits, -1);
       }),
     );
+    return (await readAndDispose(probs))[0]!;
   } finally {
     model.train(wasTraining);
   }

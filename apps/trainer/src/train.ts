@@ -6,12 +6,12 @@ import { BertConfig, BertForPreTraining } from '@tsformer/bert';
 import { GPT2Config, GPT2LMHeadModel } from '@tsformer/gpt';
 import { tokenizerFiles as pipelineTokenizerFiles } from '@tsformer/pipelines';
 import {
-  accuracyCounts,
   bertPretrainingBatch,
   type CausalLmBatch,
   causalLmBatch,
   causalLmLoss,
   causalLmWindows,
+  IGNORE_INDEX,
   type LossOutput,
   type MlmBatchOptions,
   type MlmPairBatch,
@@ -22,17 +22,22 @@ import {
   selectMaskedPositions,
   splitByLength,
   trainStep,
+  trainStepAsync,
 } from '@tsformer/pretraining-objectives';
 import {
   add,
+  argmax,
   type Backend,
   concat,
   createCpuBackend,
   crossEntropy,
   fromSafetensors,
   Generator,
+  getBackend,
   mul,
   noGrad,
+  prefetch,
+  readAndDispose,
   reshape,
   setBackend,
   type Tensor,
@@ -77,26 +82,52 @@ import {
 } from './tokenize.ts';
 
 /**
- * The gpu.js backend (`@tsformer/tensor/gpu`): WebGL through headless-gl in Node (run under `xvfb-run -a` where
- * there is no display). When no GPU path works, the error names each mode tried and why. WebGPU is refused with
- * its reason: the trainer reads losses, metrics and checkpoints synchronously, which WebGPU cannot.
+ * The gpu.js backend (`@tsformer/tensor/gpu`) for `--device gpu` (the first that works of headless-gl and WebGPU),
+ * `--device headlessgl` (WebGL through the `gl` package; under `xvfb-run -a` where there is no display: on a
+ * headless server that is Mesa's software renderer) or `--device webgpu` (WebGPU through the optional `webgpu`
+ * package, Dawn: on a headless GPU server the path that reaches the GPU). When none works, the error names each
+ * path tried and why.
  */
-export async function gpuBackend(): Promise<Backend> {
-  const { createGpuBackend } = await import('@tsformer/tensor/gpu');
-  try {
-    const gpu = createGpuBackend({ mode: 'auto' });
-    if (!gpu.syncReads) {
-      gpu.dispose?.();
-      throw new Error(
-        `gpu.js chose ${gpu.mode}, whose reads are asynchronous; the trainer reads synchronously and needs headless-gl`,
-      );
+export async function gpuBackend(device: 'gpu' | 'headlessgl' | 'webgpu' = 'gpu'): Promise<Backend> {
+  const { createGpuBackend, installNodeWebGpu } = await import('@tsformer/tensor/gpu');
+  const tried: string[] = [];
+  if (device !== 'webgpu') {
+    try {
+      return createGpuBackend({ mode: 'headlessgl' });
+    } catch (e) {
+      tried.push(`headless-gl: ${(e as Error).message}`);
     }
-    return gpu;
-  } catch (e) {
-    throw new UsageError(
-      `--device gpu: no GPU path works here (${(e as Error).message}). In Node the gpu.js backend renders through headless-gl: install the gl package's system libraries (scripts/setup-gpu.sh) and run under a display, e.g. \`xvfb-run -a pnpm train --device gpu\`; or train on the CPU with --device cpu (the default).`,
-    );
   }
+  if (device !== 'headlessgl') {
+    try {
+      await installNodeWebGpu();
+      const gpu = createGpuBackend({ mode: 'webgpu' });
+      await gpu.ready;
+      return gpu;
+    } catch (e) {
+      tried.push(`WebGPU: ${(e as Error).message}`);
+    }
+  }
+  throw new UsageError(
+    `--device ${device}: no GPU path works here (${tried.join('; ')}). headless-gl needs the gl package's system libraries (scripts/setup-gpu.sh) and a display, e.g. \`xvfb-run -a pnpm train --device gpu\`; WebGPU needs the optional \`webgpu\` package and a Vulkan driver; or train on the CPU with --device cpu (the default).`,
+  );
+}
+
+/** Whether the current backend reads only asynchronously (gpu.js WebGPU): then every read here is awaited. */
+function asyncReads(): boolean {
+  return (getBackend() as { syncReads?: boolean }).syncReads === false;
+}
+
+/** How many of `pred` equal `gold`, leaving out the ignored positions. */
+function countCorrect(pred: ArrayLike<number>, gold: ArrayLike<number>): { correct: number; total: number } {
+  let correct = 0;
+  let total = 0;
+  for (let i = 0; i < pred.length; i++) {
+    if (gold[i] === IGNORE_INDEX) continue;
+    total++;
+    if (pred[i] === gold[i]) correct++;
+  }
+  return { correct, total };
 }
 
 /** Seed of the fixed BERT validation pairs, the same for every run so that figures compare. */
@@ -136,7 +167,7 @@ interface Objective<B> {
   makeBatch(rng: Generator): B;
   lossFn(model: Module, batch: B): LossOutput;
   /** validation figures; `full` scores the whole split */
-  evaluate(full: boolean): Metrics;
+  evaluate(full: boolean): Promise<Metrics>;
   /** a one-line summary of evaluation figures */
   describe(m: Metrics): string;
   /** printed at evaluations (GPT: a sample) */
@@ -177,7 +208,7 @@ function gptObjective(config: TrainConfig, split: Split, tokenizer: AnyTokenizer
   const windows = causalLmWindows(val.ids, t);
   const b = config.batchSize;
 
-  const evaluate = (full: boolean): Metrics => {
+  const evaluate = async (full: boolean): Promise<Metrics> => {
     let use = windows;
     if (!full && config.evalTokens > 0) {
       let n = 0;
@@ -188,10 +219,27 @@ function gptObjective(config: TrainConfig, split: Split, tokenizer: AnyTokenizer
         n += w.targets.length;
       }
     }
+    /** the summed cross-entropy of one forward pass, read with `await` (every backend's read) */
+    const nll = async (
+      ids: Int32Array | number[],
+      targets: Int32Array | number[],
+      rows: number,
+      n: number,
+    ) => {
+      const sum = noGrad(() =>
+        tidy(() => {
+          const logits = model.forward({ inputIds: tensor(ids, [rows, n]) }).logits;
+          return crossEntropy(reshape(logits, [-1, gptConfig.vocabSize]), tensor(targets, [targets.length]), {
+            reduction: 'sum',
+          });
+        }),
+      );
+      return (await readAndDispose(sum))[0]!;
+    };
     model.eval();
     let nats = 0;
     let count = 0;
-    noGrad(() => {
+    try {
       const fullWindows = use.filter((w) => w.inputIds.length === t);
       const chunk = Math.max(1, b * 2);
       for (let i = 0; i < fullWindows.length; i += chunk) {
@@ -202,26 +250,16 @@ function gptObjective(config: TrainConfig, split: Split, tokenizer: AnyTokenizer
           ids.set(w.inputIds, k * t);
           targets.set(w.targets, k * t);
         });
-        nats += tidy(() => {
-          const logits = model.forward({ inputIds: tensor(ids, [group.length, t]) }).logits;
-          return crossEntropy(reshape(logits, [-1, gptConfig.vocabSize]), tensor(targets, [targets.length]), {
-            reduction: 'sum',
-          }).item();
-        });
+        nats += await nll(ids, targets, group.length, t);
         count += targets.length;
       }
       for (const w of use.filter((x) => x.inputIds.length < t)) {
-        const n = w.inputIds.length;
-        nats += tidy(() => {
-          const logits = model.forward({ inputIds: tensor(w.inputIds, [1, n]) }).logits;
-          return crossEntropy(reshape(logits, [-1, gptConfig.vocabSize]), tensor(w.targets, [n]), {
-            reduction: 'sum',
-          }).item();
-        });
-        count += n;
+        nats += await nll(w.inputIds, w.targets, 1, w.inputIds.length);
+        count += w.inputIds.length;
       }
-    });
-    model.train();
+    } finally {
+      model.train();
+    }
     // the characters the predicted tokens (1 … count) cover
     const chars = val.ends[count]! - val.ends[0]!;
     const loss = nats / count;
@@ -424,7 +462,7 @@ function bertObjective(
   });
   const model = new BertForPreTraining(bertConfig, { seed: config.seed });
 
-  const evaluate = (): Metrics => {
+  const evaluate = async (): Promise<Metrics> => {
     model.eval();
     let mlmNats = 0;
     let masked = 0;
@@ -432,25 +470,34 @@ function bertObjective(
     let nspNats = 0;
     let nspCorrect = 0;
     let pairs = 0;
-    noGrad(() => {
+    try {
       for (const batch of evalBatches) {
-        tidy(() => {
-          const o = bertPretrainingForward(model, batch);
-          const ml = o.mlmLabels.size;
-          mlmNats += crossEntropy(reshape(o.mlmLogits, [-1, bertConfig.vocabSize]), o.mlmLabels, {
-            reduction: 'sum',
-          }).item();
-          nspNats += crossEntropy(o.nspLogits, o.nspLabels, { reduction: 'sum' }).item();
-          const a = accuracyCounts(o.mlmLogits, o.mlmLabels);
-          const n = accuracyCounts(o.nspLogits, o.nspLabels);
-          mlmCorrect += a.correct;
-          nspCorrect += n.correct;
-          masked += ml;
-          pairs += batch.batchSize;
-        });
+        const r = noGrad(() =>
+          tidy(() => {
+            const o = bertPretrainingForward(model, batch);
+            return [
+              crossEntropy(reshape(o.mlmLogits, [-1, bertConfig.vocabSize]), o.mlmLabels, {
+                reduction: 'sum',
+              }),
+              crossEntropy(o.nspLogits, o.nspLabels, { reduction: 'sum' }),
+              argmax(reshape(o.mlmLogits, [-1, bertConfig.vocabSize]), -1),
+              o.mlmLabels,
+              argmax(o.nspLogits, -1),
+              o.nspLabels,
+            ];
+          }),
+        );
+        const [mlmSum, nspSum, mlmPred, mlmGold, nspPred, nspGold] = await Promise.all(r.map(readAndDispose));
+        mlmNats += mlmSum![0]!;
+        nspNats += nspSum![0]!;
+        mlmCorrect += countCorrect(mlmPred!, mlmGold!).correct;
+        nspCorrect += countCorrect(nspPred!, nspGold!).correct;
+        masked += mlmGold!.length;
+        pairs += batch.batchSize;
       }
-    });
-    model.train();
+    } finally {
+      model.train();
+    }
     const mlm = mlmNats / masked;
     const nsp = nspNats / pairs;
     return {
@@ -502,7 +549,7 @@ function bertObjective(
           if (/^[a-z]+$/i.test(w) && w.length > (words[k] ?? '').length) k = i;
         });
         const masked = words.map((w, i) => (i === k ? '[MASK]' : w)).join(' ');
-        const preds = fillMask(model, tokenizer, masked, 5)[0]!;
+        const preds = (await fillMask(model, tokenizer, masked, 5))[0]!;
         print(`  ${masked}`);
         print(
           `    answer: ${words[k]!.toLowerCase()} | ${preds.candidates.map((c) => `${c.token} ${(100 * c.score).toFixed(1)}%`).join(', ')}`,
@@ -513,7 +560,7 @@ function bertObjective(
       for (const p of evalPairs.slice(0, 6)) {
         const a = tokenizer.decode(p.a);
         const b = tokenizer.decode(p.b);
-        const prob = nextSentenceProbability(model, tokenizer, a, b);
+        const prob = await nextSentenceProbability(model, tokenizer, a, b);
         const short = (s: string) => (s.length > 70 ? `${s.slice(0, 67)}…` : s);
         print(
           `  ${p.label === 0 ? 'IsNext ' : 'NotNext'} P=${prob.toFixed(2)} ${prob >= 0.5 === (p.label === 0) ? '✓' : '✗'}  A: ${short(a)}`,
@@ -624,8 +671,9 @@ export async function runTraining(
     }
   }
 
-  if (config.device === 'gpu') setBackend(await gpuBackend());
+  if (config.device !== 'cpu') setBackend(await gpuBackend(config.device));
   else if (config.threads > 0) setBackend(createCpuBackend({ threads: config.threads }));
+  const readAsync = asyncReads();
   const docs = loadCorpus(config.corpus.map((p) => resolve(io.cwd, p)));
   const split = splitCorpus(docs, config.valDocs);
   const tokenizer = checkpointDir
@@ -733,7 +781,10 @@ export async function runTraining(
     );
   };
 
-  const save = () => {
+  const save = async () => {
+    const sd = optimizer.stateDict();
+    // WebGPU: read the weights and moments first, so that the synchronous writers below find host copies
+    if (readAsync) await prefetch([...Object.values(model.stateDict()), ...Object.values(sd.moments)]);
     const files: Record<string, string | Uint8Array> = {};
     const pretrained = model.toPretrainedBytes();
     files['config.json'] = pretrained.configJson;
@@ -747,7 +798,6 @@ export async function runTraining(
     );
     if (config.model === 'gpt')
       files['generation_config.json'] = generationConfigJson(model as GPT2LMHeadModel);
-    const sd = optimizer.stateDict();
     files['optimizer.safetensors'] = toSafetensors(sd.moments);
     const st: TrainerState & { optimizer: { step: number; steps: number[] }; secPerStep: number | null } = {
       format: 'tsformer-trainer/1',
@@ -772,7 +822,7 @@ export async function runTraining(
   const evaluate = async (full: boolean) => {
     io.progress.clear();
     const t0 = performance.now();
-    const m = objective.evaluate(full);
+    const m = await objective.evaluate(full);
     const record: LogRecord = {
       type: 'eval',
       step,
@@ -817,7 +867,8 @@ export async function runTraining(
       const batch = objective.makeBatch(dataRng);
       const lr = (schedule ?? provisional)(step);
       const t0 = performance.now();
-      const r = trainStep({ model, lossFn: objective.lossFn, optimizer, batch, gradClip: config.clip, lr });
+      const stepOptions = { model, lossFn: objective.lossFn, optimizer, batch, gradClip: config.clip, lr };
+      const r = readAsync ? await trainStepAsync(stepOptions) : trainStep(stepOptions);
       const dt = (performance.now() - t0) / 1000;
       if (!r.finite) {
         io.progress.clear();
@@ -877,14 +928,14 @@ export async function runTraining(
       const done = totalSteps !== null && step >= totalSteps;
       if (!done && evalEvery !== null && step % evalEvery === 0) {
         lastMetrics = await evaluate(false);
-        if (config.saveInterval === 0) save();
+        if (config.saveInterval === 0) await save();
       }
-      if (!done && config.saveInterval > 0 && step % config.saveInterval === 0) save();
+      if (!done && config.saveInterval > 0 && step % config.saveInterval === 0) await save();
       await new Promise((r) => setImmediate(r)); // lets Ctrl-C in
       if (step === stopAt) interrupts.set();
       if (interrupts.interrupted && !done) {
         io.progress.clear();
-        save();
+        await save();
         io.print(
           `Interrupted at step ${step}${totalSteps ? ` of ${totalSteps}` : ''}: checkpoint saved in ${join(out, 'checkpoint')}. Continue with: pnpm train ${config.model} --resume --out ${initial.out}`,
         );
@@ -894,7 +945,7 @@ export async function runTraining(
     }
     io.progress.clear();
     lastMetrics = await evaluate(true);
-    save();
+    await save();
     log({ type: 'end', step, trainTime, ...lastMetrics });
     drawChart();
     await objective.finalReport(io.print);

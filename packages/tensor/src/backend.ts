@@ -72,6 +72,11 @@ export interface Backend {
   /** Synchronous read; a GPU backend throws and points to `read`. */
   readSync(storage: Storage, dtype: DType, size: number): TypedArray;
   read(storage: Storage, dtype: DType, size: number): Promise<TypedArray>;
+  /**
+   * For backends whose reads are asynchronous (gpu.js WebGPU): reads the storage now and keeps a host copy, so
+   * that `readSync` works on it until it is freed. Absent where `readSync` always works.
+   */
+  prefetch?(storage: Storage, dtype: DType, size: number): Promise<void>;
   free(storage: Storage): void;
 
   unary(op: UnaryOp, x: Storage, dtype: DType, size: number): Storage;

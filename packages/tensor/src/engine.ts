@@ -84,6 +84,21 @@ export async function readAndDispose(t: Tensor): Promise<TypedArray> {
   }
 }
 
+/**
+ * Reads every tensor now and keeps a host copy on backends whose reads are asynchronous (gpu.js WebGPU), so that
+ * synchronous code — `dataSync()`, `item()`, `toSafetensors`, a model's `toPretrainedBytes()` — works on these
+ * tensors afterwards; the copy lives until the tensor is freed (storages never change, so it cannot go stale).
+ * Immediate on the other backends.
+ */
+export async function prefetch(tensors: Iterable<Tensor>): Promise<void> {
+  const reads: Promise<void>[] = [];
+  for (const t of tensors) {
+    const b = t.backend;
+    if (b.prefetch) reads.push(b.prefetch(t.storage, t.dtype, t.size));
+  }
+  await Promise.all(reads);
+}
+
 export function dispose(value: unknown): void {
   const all = new Set<Tensor>();
   collect(value, all, tensorCheck!);

@@ -2,7 +2,7 @@ export { isGradEnabled, noGrad } from './autograd.ts';
 export type { Backend, BinaryOp, MatmulInfo, ReduceOp, Storage, StridedInput, UnaryOp } from './backend.ts';
 export { type CpuBackend, type CpuBackendOptions, createCpuBackend } from './backends/cpu/index.ts';
 export type { DType, TypedArray } from './dtype.ts';
-export { dispose, getBackend, keep, readAndDispose, setBackend, tidy } from './engine.ts';
+export { dispose, getBackend, keep, prefetch, readAndDispose, setBackend, tidy } from './engine.ts';
 export {
   bfloat16ToFloat32,
   float16ToFloat32,

@@ -5,6 +5,7 @@ import {
   getBackend,
   matmul,
   noGrad,
+  prefetch,
   readAndDispose,
   sum,
   type Tensor,
@@ -200,5 +201,20 @@ describe('memory: tidy, keep, dispose', () => {
     broken.data = () => Promise.reject(new Error('device lost'));
     await expect(readAndDispose(broken)).rejects.toThrow('device lost');
     expect(broken.isDisposed).toBe(true);
+  });
+
+  it('prefetch asks the backend of each tensor for a host copy, where it has one to give', async () => {
+    // the CPU reads synchronously: nothing to do (the WebGPU case runs in scripts/node-webgpu.ts)
+    const t = tensor([1, 2]);
+    await prefetch([t]);
+    expect(Array.from(t.dataSync())).toEqual([1, 2]);
+    const asked: number[] = [];
+    const backend = {
+      ...getBackend(),
+      prefetch: async (_s: unknown, _d: unknown, size: number) => void asked.push(size),
+    };
+    Object.defineProperty(t, 'backend', { value: backend });
+    await prefetch([t, tensor([3, 4, 5])]);
+    expect(asked).toEqual([2]);
   });
 });

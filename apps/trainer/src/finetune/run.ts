@@ -299,7 +299,8 @@ export async function runFinetune(
   const out = resolve(io.cwd, config.out);
   if (config.device === 'gpu') {
     const { gpuBackend } = await import('../train.ts');
-    setBackend(await gpuBackend());
+    // fine-tuning reads its steps and metrics synchronously: the GL path (pretraining also runs on WebGPU)
+    setBackend(await gpuBackend('headlessgl'));
   } else if (config.threads > 0) setBackend(createCpuBackend({ threads: config.threads }));
 
   const t0 = performance.now();

@@ -333,6 +333,12 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
       const handle = await s.pending!;
       return toArray(s, (await handle!.toArray()) as ArrayLike<number>, dtype);
     },
+    async prefetch(storage, dtype, size) {
+      const s = asStorage(storage);
+      if (!webgpu || s.host || size === 0) return;
+      const values = await backend.read(s, dtype, size);
+      if (!s.freed) s.host = values;
+    },
     free(storage) {
       const s = storage as GpuStorage;
       if (s.freed) return;
