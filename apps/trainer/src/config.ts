@@ -152,7 +152,7 @@ export const TRAIN_OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     group: 'Run',
     choices: ['cpu', 'gpu', 'headlessgl', 'webgpu'],
-    help: 'cpu, or the gpu.js backend: gpu (the first of headlessgl and webgpu that works), headlessgl (WebGL through the gl package: run under `xvfb-run -a`; on a headless server that is Mesa on the CPU) or webgpu (WebGPU through the optional webgpu package: on a headless GPU server, the path to the GPU)',
+    help: 'cpu, or the gpu.js backend: gpu (the first of webgpu and headlessgl that works), webgpu (WebGPU through the optional webgpu package: on a headless GPU server, the path to the GPU) or headlessgl (WebGL through the gl package: run under `xvfb-run -a`; on a headless server that is Mesa on the CPU)',
   },
   {
     key: 'evalInterval',

@@ -11,7 +11,7 @@ import {
   causalLmBatch,
   causalLmLoss,
   causalLmWindows,
-  IGNORE_INDEX,
+  countCorrect,
   type LossOutput,
   type MlmBatchOptions,
   type MlmPairBatch,
@@ -82,15 +82,30 @@ import {
 } from './tokenize.ts';
 
 /**
- * The gpu.js backend (`@tsformer/tensor/gpu`) for `--device gpu` (the first that works of headless-gl and WebGPU),
- * `--device headlessgl` (WebGL through the `gl` package; under `xvfb-run -a` where there is no display: on a
- * headless server that is Mesa's software renderer) or `--device webgpu` (WebGPU through the optional `webgpu`
- * package, Dawn: on a headless GPU server the path that reaches the GPU). When none works, the error names each
- * path tried and why.
+ * The gpu.js backend (`@tsformer/tensor/gpu`) for `--device gpu` (the first that works of WebGPU and headless-gl),
+ * `--device webgpu` (WebGPU through the optional `webgpu` package, Dawn on Vulkan: on a headless GPU server the
+ * path that reaches the GPU) or `--device headlessgl` (WebGL through the `gl` package, under `xvfb-run -a` where
+ * there is no display: on a headless server that is Mesa's renderer on the CPU, hence second). When none works,
+ * the error names each path tried and why. `flag` is the option as the user gave it, for the message.
  */
-export async function gpuBackend(device: 'gpu' | 'headlessgl' | 'webgpu' = 'gpu'): Promise<Backend> {
+export async function gpuBackend(
+  device: 'gpu' | 'headlessgl' | 'webgpu' = 'gpu',
+  flag = `--device ${device}`,
+): Promise<Backend> {
   const { createGpuBackend, installNodeWebGpu } = await import('@tsformer/tensor/gpu');
   const tried: string[] = [];
+  if (device !== 'headlessgl') {
+    let gpu: ReturnType<typeof createGpuBackend> | null = null;
+    try {
+      await installNodeWebGpu();
+      gpu = createGpuBackend({ mode: 'webgpu' });
+      await gpu.ready;
+      return gpu;
+    } catch (e) {
+      gpu?.dispose?.();
+      tried.push(`WebGPU: ${(e as Error).message}`);
+    }
+  }
   if (device !== 'webgpu') {
     try {
       return createGpuBackend({ mode: 'headlessgl' });
@@ -98,36 +113,14 @@ export async function gpuBackend(device: 'gpu' | 'headlessgl' | 'webgpu' = 'gpu'
       tried.push(`headless-gl: ${(e as Error).message}`);
     }
   }
-  if (device !== 'headlessgl') {
-    try {
-      await installNodeWebGpu();
-      const gpu = createGpuBackend({ mode: 'webgpu' });
-      await gpu.ready;
-      return gpu;
-    } catch (e) {
-      tried.push(`WebGPU: ${(e as Error).message}`);
-    }
-  }
   throw new UsageError(
-    `--device ${device}: no GPU path works here (${tried.join('; ')}). headless-gl needs the gl package's system libraries (scripts/setup-gpu.sh) and a display, e.g. \`xvfb-run -a pnpm train --device gpu\`; WebGPU needs the optional \`webgpu\` package and a Vulkan driver; or train on the CPU with --device cpu (the default).`,
+    `${flag}: no GPU path works here (${tried.join('; ')}). WebGPU needs the optional \`webgpu\` package and a Vulkan driver (without a GPU, VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json); headless-gl needs the gl package's system libraries (scripts/setup-gpu.sh) and a display, e.g. \`xvfb-run -a pnpm train --device gpu\`; or train on the CPU with --device cpu (the default).`,
   );
 }
 
 /** Whether the current backend reads only asynchronously (gpu.js WebGPU): then every read here is awaited. */
 function asyncReads(): boolean {
   return (getBackend() as { syncReads?: boolean }).syncReads === false;
-}
-
-/** How many of `pred` equal `gold`, leaving out the ignored positions. */
-function countCorrect(pred: ArrayLike<number>, gold: ArrayLike<number>): { correct: number; total: number } {
-  let correct = 0;
-  let total = 0;
-  for (let i = 0; i < pred.length; i++) {
-    if (gold[i] === IGNORE_INDEX) continue;
-    total++;
-    if (pred[i] === gold[i]) correct++;
-  }
-  return { correct, total };
 }
 
 /** Seed of the fixed BERT validation pairs, the same for every run so that figures compare. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cli, smallCorpus, tempDir } from './helpers.ts';
+import { cli, cliProcess, smallCorpus, tempDir } from './helpers.ts';
 
 let corpus: string;
 beforeAll(() => {
@@ -79,11 +79,17 @@ describe('bad input gets a clear message', () => {
       /--nsp-segments must be in \[0, 1\], got 1.5/,
     );
     expect((await cli(['train'])).stderr).toMatch(/unknown command "train"/);
-    const gpu = await cli(['--device', 'gpu']);
+    const gl = await cli(['--device', 'headlessgl']);
+    expect(gl.code).toBe(2);
+    // no display here (xvfb-run is not used by this test): the error names the path tried and the fix
+    expect(gl.stderr).toMatch(
+      /--device headlessgl: no GPU path works here \(headless-gl: .*headlessgl.*xvfb-run -a pnpm train --device gpu/s,
+    );
+    // --device gpu tries WebGPU (Dawn, in a child process: it loads a native module) and then headless-gl
+    const gpu = cliProcess(['--device', 'gpu'], { VK_ICD_FILENAMES: '/nonexistent/icd.json', DISPLAY: '' });
     expect(gpu.code).toBe(2);
-    // no display here (xvfb-run is not used by this test): the error names the modes tried and the fix
     expect(gpu.stderr).toMatch(
-      /--device gpu: no GPU path works here .*headlessgl.*xvfb-run -a pnpm train --device gpu/s,
+      /--device gpu: no GPU path works here \(WebGPU: .*; headless-gl: .*VK_ICD_FILENAMES/s,
     );
     expect((await cli(['generate'])).stderr).toMatch(/generate needs --checkpoint/);
     expect((await cli(['generate', '-c', tempDir()])).stderr).toMatch(/holds no checkpoint/);

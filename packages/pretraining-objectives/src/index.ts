@@ -19,6 +19,7 @@ export {
 export {
   accuracyCounts,
   causalLmLoss,
+  countCorrect,
   mlmAndNspLoss,
   mlmLoss,
   nspLoss,

@@ -4,6 +4,7 @@ import { bertPairBatch, bertPretrainingBatch, splitByLength } from './batches.ts
 import {
   accuracyCounts,
   causalLmLoss,
+  countCorrect,
   mlmAndNspLoss,
   mlmLoss,
   nspLoss,
@@ -60,6 +61,8 @@ describe('losses', () => {
     const logits = tensor(new Float32Array([5, 0, 0, 5, 5, 0]), [3, 2]);
     expect(accuracyCounts(logits, [0, IGNORE_INDEX, 1])).toEqual({ correct: 1, total: 2 });
     expect(accuracyCounts(logits, [0, 1, 0])).toEqual({ correct: 3, total: 3 });
+    // the same count over predictions already read back
+    expect(countCorrect([0, 1, 0], [0, IGNORE_INDEX, 1])).toEqual({ correct: 1, total: 2 });
   });
 });
 

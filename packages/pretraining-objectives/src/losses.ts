@@ -62,6 +62,24 @@ export function selectMaskedPositions(
   };
 }
 
+/**
+ * How many of `predicted` equal their label, over labels that are not -100: the count `accuracyCounts` makes,
+ * for predictions already read back (e.g. with `await argmax(logits, -1).data()` where reads are asynchronous).
+ */
+export function countCorrect(
+  predicted: ArrayLike<number>,
+  labels: ArrayLike<number>,
+): { correct: number; total: number } {
+  let correct = 0;
+  let total = 0;
+  for (let i = 0; i < predicted.length; i++) {
+    if (labels[i] === IGNORE_INDEX) continue;
+    total++;
+    if (predicted[i] === labels[i]) correct++;
+  }
+  return { correct, total };
+}
+
 /** How many predictions equal their label, over labels that are not -100 (reads the logits back). */
 export function accuracyCounts(
   logits: Tensor,
@@ -69,13 +87,5 @@ export function accuracyCounts(
 ): { correct: number; total: number } {
   const v = logits.shape[logits.rank - 1]!;
   const predicted = argmax(reshape(logits, [-1, v]), -1).dataSync();
-  const gold = 'dataSync' in labels ? labels.dataSync() : labels;
-  let correct = 0;
-  let total = 0;
-  for (let i = 0; i < predicted.length; i++) {
-    if (gold[i] === IGNORE_INDEX) continue;
-    total++;
-    if (predicted[i] === gold[i]) correct++;
-  }
-  return { correct, total };
+  return countCorrect(predicted, 'dataSync' in labels ? labels.dataSync() : labels);
 }

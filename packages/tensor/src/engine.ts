@@ -91,12 +91,11 @@ export async function readAndDispose(t: Tensor): Promise<TypedArray> {
  * Immediate on the other backends.
  */
 export async function prefetch(tensors: Iterable<Tensor>): Promise<void> {
-  const reads: Promise<void>[] = [];
-  for (const t of tensors) {
-    const b = t.backend;
-    if (b.prefetch) reads.push(b.prefetch(t.storage, t.dtype, t.size));
+  const todo = [...tensors].filter((t) => t.backend.prefetch !== undefined);
+  // a few reads at a time: each holds a staging copy on the way, and a model's weights may be most of memory
+  for (let i = 0; i < todo.length; i += 8) {
+    await Promise.all(todo.slice(i, i + 8).map((t) => t.backend.prefetch!(t.storage, t.dtype, t.size)));
   }
-  await Promise.all(reads);
 }
 
 export function dispose(value: unknown): void {

@@ -300,7 +300,7 @@ export async function runFinetune(
   if (config.device === 'gpu') {
     const { gpuBackend } = await import('../train.ts');
     // fine-tuning reads its steps and metrics synchronously: the GL path (pretraining also runs on WebGPU)
-    setBackend(await gpuBackend('headlessgl'));
+    setBackend(await gpuBackend('headlessgl', '--device gpu'));
   } else if (config.threads > 0) setBackend(createCpuBackend({ threads: config.threads }));
 
   const t0 = performance.now();

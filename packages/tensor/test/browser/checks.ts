@@ -35,6 +35,7 @@ import {
   rand,
   randn,
   relu,
+  reshape,
   rsqrt,
   setBackend,
   sigmoid,
@@ -216,9 +217,10 @@ const CASES: Case[] = [
       // every row and column differs
       const x = add(mul(rand([R, 1], { seed: 30 }), rand([C], { seed: 31 })), rand([C], { seed: 36 }));
       const tail = (t: Tensor): Tensor => slice(t, [t.shape[0]! - 3]);
+      // indices computed on the device (no host copy): WebGPU's scatterAdd scans them on the GPU
       const [, grad] = grads(
         () => [x],
-        (t) => sum(mul(embedding(t!, ids([R - 1, 5, R - 1])), u([3, C], 32))),
+        (t) => sum(mul(embedding(t!, add(ids([R - 1, 5, R - 1]), 0)), u([3, C], 32))),
       );
       return [
         tail(x), // broadcasting binary ops
@@ -226,9 +228,11 @@ const CASES: Case[] = [
         slice(add(transpose(x), 0), [0, R - 3]), // a transposed input
         tail(where(gt(x, 0.5), x, neg(x))),
         tail(concat([x, slice(x, [0, 0], [2, C])], 0)),
+        tail(concat([x, slice(x, [0, 0], [R, 1])], 1)), // rows of C + 1: the part offsets pass 2^24 too
         embedding(x, ids([R - 1, 3, R - 2])), // gather
         tail(grad!), // scatterAdd (embedding backward)
         matmul(u([2, C], 34), x, { transB: true }), // the tied LM head's read of the embedding
+        matmul(u([2, 2, C], 37), reshape(x, [2, R / 2, C]), { transB: true }), // batch 1 ends past 2^24
         slice(sum(x, { axis: 1 }), [R - 8]),
         sum(x, { axis: 0 }),
         slice(cast(argmax(x, 1), 'float32'), [R - 8]),

@@ -63,7 +63,7 @@ interface Kernel {
   kernel?: { constructor: { name: string }; fallbackReason?: string };
 }
 interface AdapterLike {
-  limits?: { maxStorageBufferBindingSize?: number };
+  limits?: { maxStorageBufferBindingSize?: number; maxBufferSize?: number };
 }
 interface GpuInstance {
   mode: string;
@@ -142,32 +142,38 @@ export function createGpuBackend(options: GpuBackendOptions = {}): GpuBackend {
   const webgpu = mode === 'webgpu';
   let maxTextureSize = -1;
   let live = 0;
+  /** WebGPU: elements in the largest buffer gpu.js can bind, once the adapter has answered */
+  let bufferElements = 0;
   // WebGPU: one promise chain in submission order (gpu.js returns a Promise per kernel call there)
   let queue: Promise<unknown> = webgpu
     ? G.isWebGPUAvailable().then(async (ok) => {
         if (!ok) throw new Error('gpu backend: navigator.gpu exists but no WebGPU adapter answered');
-        // gpu.js asks its device for the adapter's largest storage buffer: one tensor's bound
+        // gpu.js asks its device for the adapter's largest buffer and binding: one tensor's bound
         const nav = (
           globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<AdapterLike | null> } } }
         ).navigator;
-        const bytes = (await nav?.gpu?.requestAdapter())?.limits?.maxStorageBufferBindingSize;
-        if (typeof bytes === 'number' && bytes > 0) bufferElements = Math.floor(bytes / 4);
+        const limits = (await nav?.gpu?.requestAdapter())?.limits;
+        const bytes = Math.min(
+          limits?.maxStorageBufferBindingSize ?? Number.POSITIVE_INFINITY,
+          limits?.maxBufferSize ?? Number.POSITIVE_INFINITY,
+        );
+        if (Number.isFinite(bytes) && bytes > 0) bufferElements = Math.floor(bytes / 4);
       })
     : Promise.resolve();
   const ready = queue.then(() => undefined);
-  /** WebGPU: elements in the largest storage buffer, once the adapter has answered */
-  let bufferElements = 0;
 
   /** A tensor is one texture or storage buffer, indexed with 32-bit integers: both bound its element count. */
   function checkSize(key: string, size: number): void {
     const what = `gpu backend: ${key}: a tensor of ${size} elements`;
     if (size > MAX_ELEMENTS)
       throw new Error(`${what} exceeds 2^31 - 1, the range of the shaders' integer indices`);
-    if (size <= 1 << 24) return; // within every WebGL2 and WebGPU device's minimum limits
+    // below every WebGL2 device's texture (MAX_TEXTURE_SIZE ≥ 2048) and every WebGPU device's binding (≥ 128 MiB);
+    // this also keeps the 1-element kernel that reads maxTextureSize from asking for it again
+    if (size <= 2047 * 2047) return;
     if (webgpu) {
       if (bufferElements > 0 && size > bufferElements) {
         throw new Error(
-          `${what} (${size * 4} bytes) exceeds this device's largest storage buffer (maxStorageBufferBindingSize ${bufferElements * 4} bytes)`,
+          `${what} (${size * 4} bytes) exceeds this device's largest storage buffer (${bufferElements * 4} bytes: the adapter's maxStorageBufferBindingSize and maxBufferSize)`,
         );
       }
       return;
