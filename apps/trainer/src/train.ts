@@ -686,6 +686,7 @@ export async function runTraining(
       fileName: 'model.safetensors',
     });
     const { missing } = model.loadStateDict(weights, { strict: false });
+    for (const t of Object.values(weights)) t.dispose(); // the parameters hold their own references
     if (missing.length > 0)
       throw new CheckpointError(`${checkpointDir}/model.safetensors lacks ${missing.join(', ')}`);
     const moments = fromSafetensors(readBytes(join(checkpointDir, 'optimizer.safetensors')), {

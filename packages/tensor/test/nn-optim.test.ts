@@ -203,6 +203,20 @@ describe('memory: tidy, keep, dispose', () => {
     expect(broken.isDisposed).toBe(true);
   });
 
+  it('loadStateDict shares the loaded storage and leaves one reference to the caller, none leaked', () => {
+    const lin = new Linear(2, 2, { generator: new Generator(3) });
+    const w = tensor([1, 2, 3, 4], [2, 2]);
+    const b = tensor([5, 6], undefined, { dtype: 'int32' }); // cast on the way: the cast copy is freed
+    lin.loadStateDict({ weight: w, bias: b });
+    expect(lin.weight._ref).toBe(w._ref);
+    expect(w._ref.refs).toBe(2); // the caller's tensor and the parameter
+    w.dispose();
+    b.dispose();
+    expect(lin.weight._ref.refs).toBe(1);
+    expect(Array.from(lin.bias!.dataSync())).toEqual([5, 6]);
+    expect(lin.bias!._ref.refs).toBe(1);
+  });
+
   it('prefetch asks the backend of each tensor for a host copy, where it has one to give', async () => {
     // the CPU reads synchronously: nothing to do (the WebGPU case runs in scripts/node-webgpu.ts)
     const t = tensor([1, 2]);

@@ -117,7 +117,9 @@ export abstract class Module {
         }
         const value = v.dtype === p.dtype ? v : cast(v, p.dtype);
         if (value.backend !== p.backend) throw new Error(`loadStateDict: ${name} lives on another backend`);
-        p.assign(value.detach());
+        // the parameter shares the storage (one more reference); the caller still owns `v`
+        p.assign(value);
+        if (value !== v) value.dispose();
       }
     });
     return { missing, unexpected };
