@@ -118,11 +118,6 @@ export async function gpuBackend(
   );
 }
 
-/** Whether the current backend reads only asynchronously (gpu.js WebGPU): then every read here is awaited. */
-function asyncReads(): boolean {
-  return (getBackend() as { syncReads?: boolean }).syncReads === false;
-}
-
 /** Seed of the fixed BERT validation pairs, the same for every run so that figures compare. */
 const EVAL_SEED = 20_240_601;
 
@@ -468,12 +463,11 @@ function bertObjective(
         const r = noGrad(() =>
           tidy(() => {
             const o = bertPretrainingForward(model, batch);
+            const mlmLogits = reshape(o.mlmLogits, [-1, bertConfig.vocabSize]);
             return [
-              crossEntropy(reshape(o.mlmLogits, [-1, bertConfig.vocabSize]), o.mlmLabels, {
-                reduction: 'sum',
-              }),
+              crossEntropy(mlmLogits, o.mlmLabels, { reduction: 'sum' }),
               crossEntropy(o.nspLogits, o.nspLabels, { reduction: 'sum' }),
-              argmax(reshape(o.mlmLogits, [-1, bertConfig.vocabSize]), -1),
+              argmax(mlmLogits, -1),
               o.mlmLabels,
               argmax(o.nspLogits, -1),
               o.nspLabels,
@@ -666,7 +660,8 @@ export async function runTraining(
 
   if (config.device !== 'cpu') setBackend(await gpuBackend(config.device));
   else if (config.threads > 0) setBackend(createCpuBackend({ threads: config.threads }));
-  const readAsync = asyncReads();
+  // gpu.js WebGPU reads only asynchronously: then the step is `trainStepAsync` (everything else here awaits anyway)
+  const readAsync = (getBackend() as { syncReads?: boolean }).syncReads === false;
   const docs = loadCorpus(config.corpus.map((p) => resolve(io.cwd, p)));
   const split = splitCorpus(docs, config.valDocs);
   const tokenizer = checkpointDir
@@ -778,7 +773,8 @@ export async function runTraining(
   const save = async () => {
     const sd = optimizer.stateDict();
     // WebGPU: read the weights and moments first, so that the synchronous writers below find host copies
-    if (readAsync) await prefetch([...Object.values(model.stateDict()), ...Object.values(sd.moments)]);
+    // (immediate where reads are synchronous)
+    await prefetch([...Object.values(model.stateDict()), ...Object.values(sd.moments)]);
     const files: Record<string, string | Uint8Array> = {};
     const pretrained = model.toPretrainedBytes();
     files['config.json'] = pretrained.configJson;

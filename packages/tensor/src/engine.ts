@@ -71,7 +71,6 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-/** Disposes tensors in any nesting of arrays and objects. */
 /**
  * Reads a tensor with `await t.data()`, the read every backend has (gpu.js WebGPU reads only asynchronously), and
  * frees it, also when the read fails. The result is the tensor's data as a fresh typed array.
@@ -98,6 +97,7 @@ export async function prefetch(tensors: Iterable<Tensor>): Promise<void> {
   }
 }
 
+/** Disposes tensors in any nesting of arrays and objects. */
 export function dispose(value: unknown): void {
   const all = new Set<Tensor>();
   collect(value, all, tensorCheck!);

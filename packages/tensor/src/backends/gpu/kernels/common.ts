@@ -11,7 +11,7 @@
  * integers exactly only below 2^24 (16.7M), fewer elements than GPT-2's 50257 × 768 embedding or a batch of
  * 50257-wide logits. So an element's index is never stored in a variable: it is one integer expression inside the
  * brackets of `x[...]`, built from `this.thread.x`, `Integer` kernel arguments (dims, strides, offsets) and the
- * integer functions of `NATIVE` (`idiv`, `imod`, `toI`), which gpu.js cannot express (its `/` is always
+ * integer functions of `nativeFunctions` (`idiv`, `imod`, `toI`), which gpu.js cannot express (its `/` is always
  * fractional and its variables are floats) and which are therefore written as native GLSL and WGSL functions.
  * Quantities that stay small (a coordinate along one axis, a counter) may live in float variables.
  */
