@@ -21,6 +21,7 @@ import {
   full,
   Generator,
   indexSelect,
+  isGradEnabled,
   matmul,
   mul,
   narrow,
@@ -29,6 +30,7 @@ import {
   reshape,
   split,
   type Tensor,
+  tidy,
   zeros,
 } from '@tsformer/tensor';
 import { Dropout, Embedding, LayerNorm, Linear, Module, normal_, parameter } from '@tsformer/tensor/nn';
@@ -262,9 +264,14 @@ export class GPT2Model extends Module {
 
     const hiddenStates: Tensor[] = [];
     const attentions: Tensor[] = [];
+    // without a graph (inference), each block's intermediates are freed as soon as the block is done, so a
+    // long prompt holds one layer's attention scores at a time instead of every layer's
+    const inference = !isGradEnabled();
     for (const block of this.h) {
       if (input.outputHiddenStates) hiddenStates.push(x);
-      const out = block.forward(x, { mask, cache, outputAttentions: input.outputAttentions });
+      const run = () => block.forward(x, { mask, cache, outputAttentions: input.outputAttentions });
+      const out = inference ? tidy(run) : run();
+      if (inference && !input.outputHiddenStates) x.dispose(); // this forward's own tensor, no longer needed
       x = out.output;
       if (out.weights) attentions.push(out.weights);
     }

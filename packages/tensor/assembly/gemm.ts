@@ -37,7 +37,7 @@ const P_NC: usize = 44; // columns of B per packed block, static mode (multiple 
 const P_KC: usize = 48; // depth per packed block
 const P_PACK: usize = 52; // byte address of thread 0's packing area
 const P_PACK_STRIDE: usize = 56; // bytes between the packing areas of consecutive threads
-const P_MODE: usize = 60; // 0: threads take row-block tasks from P_NEXT; 1: static ranges
+const P_MODE: usize = 60; // 0: threads take row-block tasks from P_NEXT; 1: static ranges; 2: GEMV ranges
 const P_BATCH: usize = 64;
 const P_NEXT: usize = 68; // next row-block task (atomic counter, dynamic mode)
 const P_DONE: usize = 72; // byte address of one i32 per task, set to 1 when the task's rows of C are written
@@ -53,8 +53,11 @@ const NR: i32 = 8;
 // whole of B for a batch entry (every k block, all n columns) the first time it takes a task of that
 // entry. Static mode (columns, for products with few rows): each thread has its own range of C.
 export function gemm(params: usize, tid: i32): void {
-  if (load<i32>(params, P_MODE) == 0) {
+  const mode = load<i32>(params, P_MODE);
+  if (mode == 0) {
     while (gemmTask(params, tid) >= 0);
+  } else if (mode == 2) {
+    gemvRange(params, params + P_RANGES + ((tid as usize) << 5));
   } else {
     const pack = (load<u32>(params, P_PACK) as usize) + (tid as usize) * (load<u32>(params, P_PACK_STRIDE) as usize);
     staticRange(params, params + P_RANGES + ((tid as usize) << 5), pack + 64);
@@ -401,6 +404,185 @@ function packBT(b: usize, k: i32, pc: i32, kc: i32, jc: i32, nc: i32, dst: usize
           store<f32>(dst + ((j as usize) << 2), v);
         }
         dst += 32;
+      }
+    }
+  }
+}
+
+// ---- GEMV: products with at most 4 rows (decoding one token, the LM head on the last position) ----
+//
+// No packing: each thread reads its own range of B's columns straight from B, once, at the speed memory
+// delivers it. A is [m, k] row-major (not transposed), m ≤ 4, and stays in L1.
+//   transB (B stored [n, k], x·Wᵀ): C[i, j] = dot(A[i, :], B[j, :]), rows of B read contiguously.
+//   else   (B stored [k, n], GPT-2's Conv1D weights): C[i, j0:j1] += A[i, p]·B[p, j0:j1] over p, four rows of B
+//          at a time, the C chunk (at most CHUNK floats per row) held in L1 between them.
+const CHUNK: i32 = 1024;
+
+function gemvRange(params: usize, range: usize): void {
+  const m = load<i32>(params, P_M);
+  const n = load<i32>(params, P_N);
+  const k = load<i32>(params, P_K);
+  const aBase = load<u32>(params, P_A) as usize;
+  const aBs = load<u32>(params, P_A_BS) as usize;
+  const bBase = load<u32>(params, P_B) as usize;
+  const bBs = load<u32>(params, P_B_BS) as usize;
+  const transB = load<i32>(params, P_TRANS_B);
+  const cBase = load<u32>(params, P_C) as usize;
+  const b0 = load<i32>(range, 0);
+  const b1 = load<i32>(range, 4);
+  const n0 = load<i32>(range, 16);
+  const n1 = load<i32>(range, 20);
+  for (let bi = b0; bi < b1; bi++) {
+    const a = aBase + (bi as usize) * aBs;
+    const b = bBase + (bi as usize) * bBs;
+    const c = cBase + (bi as usize) * ((m * n) as usize) * 4;
+    if (transB) {
+      if (m == 1) gemvT1(a, b, c, k, n0, n1);
+      else gemvT(a, b, c, m, n, k, n0, n1);
+    } else {
+      for (let j0 = n0; j0 < n1; j0 += CHUNK) gemvN(a, b, c, m, n, k, j0, min(n1, j0 + CHUNK));
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+// One row of A against rows n0..n1 of B [n, k]: four accumulators over k for the adder's latency.
+function gemvT1(a: usize, b: usize, c: usize, k: i32, n0: i32, n1: i32): void {
+  const ldb = (k as usize) << 2;
+  const k16 = k & ~15;
+  const k4 = k & ~3;
+  for (let j = n0; j < n1; j++) {
+    const row = b + (j as usize) * ldb;
+    let s0 = f32x4.splat(0);
+    let s1 = f32x4.splat(0);
+    let s2 = f32x4.splat(0);
+    let s3 = f32x4.splat(0);
+    let p = 0;
+    for (; p < k16; p += 16) {
+      const o = (p as usize) << 2;
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(a + o), v128.load(row + o)));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(a + o, 16), v128.load(row + o, 16)));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load(a + o, 32), v128.load(row + o, 32)));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load(a + o, 48), v128.load(row + o, 48)));
+    }
+    for (; p < k4; p += 4) {
+      const o = (p as usize) << 2;
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(a + o), v128.load(row + o)));
+    }
+    let s = hsum(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)));
+    for (; p < k; p++) s += load<f32>(a + ((p as usize) << 2)) * load<f32>(row + ((p as usize) << 2));
+    store<f32>(c + ((j as usize) << 2), s);
+  }
+}
+
+// Up to four rows of A against rows n0..n1 of B [n, k]: each row of B is read once for all of them (rows of
+// A past m repeat the last one, and their sums are dropped).
+function gemvT(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, n0: i32, n1: i32): void {
+  const lda = (k as usize) << 2;
+  const a0 = a;
+  const a1 = a + (min(1, m - 1) as usize) * lda;
+  const a2 = a + (min(2, m - 1) as usize) * lda;
+  const a3 = a + (min(3, m - 1) as usize) * lda;
+  const ldc = (n as usize) << 2;
+  const k4 = k & ~3;
+  for (let j = n0; j < n1; j++) {
+    const row = b + (j as usize) * lda;
+    let s0 = f32x4.splat(0);
+    let s1 = f32x4.splat(0);
+    let s2 = f32x4.splat(0);
+    let s3 = f32x4.splat(0);
+    let p = 0;
+    for (; p < k4; p += 4) {
+      const o = (p as usize) << 2;
+      const x = v128.load(row + o);
+      s0 = f32x4.add(s0, f32x4.mul(v128.load(a0 + o), x));
+      s1 = f32x4.add(s1, f32x4.mul(v128.load(a1 + o), x));
+      s2 = f32x4.add(s2, f32x4.mul(v128.load(a2 + o), x));
+      s3 = f32x4.add(s3, f32x4.mul(v128.load(a3 + o), x));
+    }
+    let t0 = hsum(s0);
+    let t1 = hsum(s1);
+    let t2 = hsum(s2);
+    let t3 = hsum(s3);
+    for (; p < k; p++) {
+      const o = (p as usize) << 2;
+      const x = load<f32>(row + o);
+      t0 += load<f32>(a0 + o) * x;
+      t1 += load<f32>(a1 + o) * x;
+      t2 += load<f32>(a2 + o) * x;
+      t3 += load<f32>(a3 + o) * x;
+    }
+    const cj = c + ((j as usize) << 2);
+    store<f32>(cj, t0);
+    if (m > 1) store<f32>(cj + ldc, t1);
+    if (m > 2) store<f32>(cj + 2 * ldc, t2);
+    if (m > 3) store<f32>(cj + 3 * ldc, t3);
+  }
+}
+
+// C[i, j0:j1] = Σ_p A[i, p]·B[p, j0:j1] for B [k, n]: four rows of B per pass over the C chunk.
+function gemvN(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, j0: i32, j1: i32): void {
+  const ldb = (n as usize) << 2;
+  const lda = (k as usize) << 2;
+  const w = j1 - j0;
+  const w4 = w & ~3;
+  const col = (j0 as usize) << 2;
+  for (let i = 0; i < m; i++) {
+    const ci = c + (i as usize) * ldb + col;
+    for (let j = 0; j < w; j++) store<f32>(ci + ((j as usize) << 2), 0);
+  }
+  let p = 0;
+  for (; p + 4 <= k; p += 4) {
+    const r0 = b + (p as usize) * ldb + col;
+    const r1 = r0 + ldb;
+    const r2 = r1 + ldb;
+    const r3 = r2 + ldb;
+    for (let i = 0; i < m; i++) {
+      const ai = a + (i as usize) * lda + ((p as usize) << 2);
+      const x0 = load<f32>(ai);
+      const x1 = load<f32>(ai, 4);
+      const x2 = load<f32>(ai, 8);
+      const x3 = load<f32>(ai, 12);
+      const v0 = f32x4.splat(x0);
+      const v1 = f32x4.splat(x1);
+      const v2 = f32x4.splat(x2);
+      const v3 = f32x4.splat(x3);
+      const ci = c + (i as usize) * ldb + col;
+      let j = 0;
+      for (; j < w4; j += 4) {
+        const o = (j as usize) << 2;
+        const s = f32x4.add(
+          f32x4.add(f32x4.mul(v0, v128.load(r0 + o)), f32x4.mul(v1, v128.load(r1 + o))),
+          f32x4.add(f32x4.mul(v2, v128.load(r2 + o)), f32x4.mul(v3, v128.load(r3 + o))),
+        );
+        v128.store(ci + o, f32x4.add(v128.load(ci + o), s));
+      }
+      for (; j < w; j++) {
+        const o = (j as usize) << 2;
+        const s = x0 * load<f32>(r0 + o) + x1 * load<f32>(r1 + o) + (x2 * load<f32>(r2 + o) + x3 * load<f32>(r3 + o));
+        store<f32>(ci + o, load<f32>(ci + o) + s);
+      }
+    }
+  }
+  for (; p < k; p++) {
+    const r0 = b + (p as usize) * ldb + col;
+    for (let i = 0; i < m; i++) {
+      const x0 = load<f32>(a + (i as usize) * lda + ((p as usize) << 2));
+      const v0 = f32x4.splat(x0);
+      const ci = c + (i as usize) * ldb + col;
+      let j = 0;
+      for (; j < w4; j += 4) {
+        const o = (j as usize) << 2;
+        v128.store(ci + o, f32x4.add(v128.load(ci + o), f32x4.mul(v0, v128.load(r0 + o))));
+      }
+      for (; j < w; j++) {
+        const o = (j as usize) << 2;
+        store<f32>(ci + o, load<f32>(ci + o) + x0 * load<f32>(r0 + o));
       }
     }
   }

@@ -1,4 +1,5 @@
 import { noGrad } from '../autograd.ts';
+import { tidy } from '../engine.ts';
 import { eq, mul, sub } from '../ops/binary.ts';
 import { dropout } from '../ops/composite/dropout.ts';
 import { layerNorm } from '../ops/composite/layer-norm.ts';
@@ -35,9 +36,12 @@ export function withoutInit<T>(build: () => T): T {
 /** Fills `t` with N(0, std²) in place (the Hugging Face initialisation of weights). */
 export function normal_(t: Tensor, std: number, options: InitOptions = {}): Tensor {
   if (!initEnabled) return t;
+  // tidy frees the draws (t keeps the scaled one's storage)
   return noGrad(() =>
-    t.assign(
-      mul(randn(t.shape, { generator: options.generator ?? getDefaultGenerator(), backend: t.backend }), std),
+    tidy(() =>
+      t.assign(
+        mul(randn(t.shape, { generator: options.generator ?? getDefaultGenerator(), backend: t.backend }), std),
+      ),
     ),
   );
 }
@@ -45,10 +49,12 @@ export function normal_(t: Tensor, std: number, options: InitOptions = {}): Tens
 /** Fills `t` with U(-bound, bound) in place. */
 export function uniform_(t: Tensor, bound: number, options: InitOptions = {}): Tensor {
   if (!initEnabled) return t;
-  return noGrad(() => {
-    const u = rand(t.shape, { generator: options.generator ?? getDefaultGenerator(), backend: t.backend });
-    return t.assign(mul(sub(u, 0.5), 2 * bound));
-  });
+  return noGrad(() =>
+    tidy(() => {
+      const u = rand(t.shape, { generator: options.generator ?? getDefaultGenerator(), backend: t.backend });
+      return t.assign(mul(sub(u, 0.5), 2 * bound));
+    }),
+  );
 }
 
 /** y = x·Wᵀ + b with weight [out, in], like torch.nn.Linear (and its default init, U(±1/√in)). */
@@ -79,8 +85,12 @@ export class Embedding extends Module {
     this.paddingIdx = options.paddingIdx ?? null;
     const w = normal_(zeros([numEmbeddings, dim]), 1, options);
     if (this.paddingIdx !== null && initEnabled) {
-      const row = reshape(arange(numEmbeddings, undefined, 1, { backend: w.backend }), [numEmbeddings, 1]);
-      noGrad(() => w.assign(where(eq(row, this.paddingIdx!), 0, w)));
+      noGrad(() =>
+        tidy(() => {
+          const row = reshape(arange(numEmbeddings, undefined, 1, { backend: w.backend }), [numEmbeddings, 1]);
+          w.assign(where(eq(row, this.paddingIdx!), 0, w));
+        }),
+      );
     }
     this.weight = parameter(w);
   }

@@ -7,15 +7,17 @@ import type {
   StridedInput,
   UnaryOp,
 } from '../../backend.ts';
-import { arrayFor, type DType, type TypedArray } from '../../dtype.ts';
+import { arrayFor, type DType, dtypeOfArray, type TypedArray } from '../../dtype.ts';
 import { normalFromWords, philoxWords, uniformFromWords } from '../../random.ts';
 import { type Shape, sizeOf } from '../../shape.ts';
 import { createGemmEngine, type GemmEngine } from './gemm/index.ts';
+import { defaultThreads, WasmGemmEngine, wasmSimdSupported } from './gemm/wasm-engine.ts';
 import { erf } from './kernels/erf.ts';
 import { createCpuFused } from './kernels/fused.ts';
 import { type Alloc, BufferPool } from './kernels/pool.ts';
 import { coalesce, forEachRow } from './kernels/strided.ts';
 import { type BinaryMode, createWasmFused, type WasmKernels } from './kernels/wasm-kernels.ts';
+import type { EngineMemory } from './memory.ts';
 
 export interface CpuBackendOptions {
   /** worker threads for large matrix products (default: all cores; 1 = none) */
@@ -24,6 +26,11 @@ export interface CpuBackendOptions {
   wasm?: boolean;
   /** false leaves out the fused kernels, so ops compose primitives (the reference path other backends take) */
   fused?: boolean;
+  /**
+   * false keeps tensors on the JavaScript heap, copied into the engine's memory for each kernel call (what
+   * happens anyway where SharedArrayBuffer is unavailable); default: tensors live in the engine's memory
+   */
+  resident?: boolean;
 }
 
 export interface CpuBackend extends Backend {
@@ -32,6 +39,11 @@ export interface CpuBackend extends Backend {
   readonly gemm: GemmEngine;
   /** resolves when the worker threads are up (products run on the calling thread until then) */
   readonly ready: Promise<void>;
+  /**
+   * The WebAssembly memory tensors live in, with its allocator (`stats()` says how much is used), or null for
+   * the pure TypeScript backend. Where it is not shared (`memory.shared` false), tensors stay on the heap.
+   */
+  readonly memory: EngineMemory | null;
 }
 
 type A = TypedArray;
@@ -207,24 +219,43 @@ function intDiv(op: BinaryOp, dtype: DType): boolean {
  * TypeScript loops over coalesced strides.
  */
 export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
-  const gemm = createGemmEngine({ threads: options.threads, wasm: options.wasm });
+  const engine =
+    options.wasm !== false && wasmSimdSupported()
+      ? new WasmGemmEngine({
+          threads: options.threads ?? defaultThreads(),
+          shared: options.resident === false && options.threads === 1 ? false : undefined,
+        })
+      : null;
+  const gemm: GemmEngine = engine ?? createGemmEngine({ wasm: false });
   const pool = new BufferPool();
-  const alloc = pool.alloc;
-  const wasmKernels: WasmKernels | null = gemm.kind === 'wasm-simd' ? createWasmFused(alloc) : null;
+  const memory = engine?.memory ?? null;
+  // tensors in the engine's memory where it is shared (see EngineMemory), else pooled heap arrays
+  const resident = memory !== null && memory.shared && options.resident !== false;
+  const alloc: Alloc = resident ? (dtype, size) => memory.alloc(dtype, size) : pool.alloc;
+  const wasmKernels: WasmKernels | null = engine ? createWasmFused(engine, alloc) : null;
   return {
     name: 'cpu',
     gemm,
     ready: gemm.ready,
-    upload: (data) => data,
+    memory,
+    upload(data) {
+      if (!resident) return data;
+      // written into the engine's memory once (a model's weights when it is built or loaded)
+      const out = alloc(dtypeOfArray(data), data.length);
+      out.set(data);
+      return out;
+    },
     fill(dtype, size, value) {
+      if (resident) return memory.alloc(dtype, size).fill(value);
       // a fresh typed array is zeroed lazily by the OS: zeros cost nothing until written
       return value === 0 ? arrayFor(dtype, size) : alloc(dtype, size).fill(value);
     },
     readSync: (s) => asArray(s).slice(),
     read: (s) => Promise.resolve(asArray(s).slice()),
     free(s) {
+      if (resident) memory.free(asArray(s));
       // garbage-collected; disposed arrays are kept for reuse
-      pool.put(asArray(s));
+      else pool.put(asArray(s));
     },
     unary(op, x, dtype, size) {
       const out = alloc(dtype, size);
@@ -373,6 +404,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     },
     dispose() {
       gemm.dispose();
+      pool.clear();
     },
     fused: options.fused === false ? undefined : (wasmKernels ?? createCpuFused(alloc)),
   };

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OUTPUT, renderGemmWasmModule } from '../../../../assembly/build.mjs';
+import { OUTPUT, renderEngineWasmModule } from '../../../../assembly/build.mjs';
 import { createGemmEngine, type GemmArgs, type GemmEngine, gemmJs } from './index.ts';
 import { partitionColumns, WasmGemmEngine } from './wasm-engine.ts';
 
@@ -244,6 +244,74 @@ describe('threads', () => {
   });
 });
 
+/** The same operands, copied into views of the engine's memory (how tensors live there), sentinels included. */
+function placed(engine: WasmGemmEngine, g: GemmArgs): GemmArgs {
+  const put = (x: Float32Array): Float32Array => {
+    const v = engine.memory.alloc('float32', x.length) as Float32Array;
+    v.set(x);
+    expect(engine.memory.isResident(v)).toBe(true);
+    return v;
+  };
+  return { ...g, a: put(g.a), b: put(g.b), out: put(g.out) };
+}
+
+describe('operands in the engine memory, and the matrix-vector path (m ≤ 4)', () => {
+  const GEMV_N = [1, 5, 16, 17, 100, 1030, 2049];
+  const GEMV_K = [1, 3, 4, 15, 16, 17, 64, 385];
+  for (const threads of [1, 2]) {
+    it(`m = 1..4, odd n and k, both B layouts, in place (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
+      const engine = new WasmGemmEngine({ threads, parallelThreshold: 0 });
+      await engine.ready;
+      let seed = 500;
+      for (let m = 1; m <= 4; m++) {
+        for (const n of GEMV_N) {
+          const k = GEMV_K[(m + n) % GEMV_K.length]!;
+          for (const transB of [false, true]) {
+            check(placed(engine, makeArgs({ batch: 1, m, n, k, transA: false, transB }, seed++)), (g) =>
+              engine.gemm(g),
+            );
+          }
+        }
+      }
+      for (const c of [
+        { batch: 12, m: 1, n: 37, k: 64, transA: false, transB: true, layout: 'strided' },
+        { batch: 12, m: 1, n: 64, k: 37, transA: false, transB: false, layout: 'strided' },
+        { batch: 3, m: 2, n: 1030, k: 17, transA: false, transB: false, layout: 'b0' },
+        { batch: 2, m: 4, n: 33, k: 385, transA: false, transB: true, layout: 'a0' },
+      ] as Case[]) {
+        check(placed(engine, makeArgs(c, seed++)), (g) => engine.gemm(g));
+        // heap operands take the same path through scratch copies
+        check(makeArgs(c, seed++), (g) => engine.gemm(g));
+      }
+      engine.dispose();
+    });
+  }
+
+  it('the matrix-vector path agrees with the packed kernel', () => {
+    const engine = new WasmGemmEngine({ threads: 1 });
+    for (const [m, n, k] of [
+      [1, 2049, 385],
+      [3, 1030, 17],
+      [4, 77, 1025],
+    ] as const) {
+      for (const transB of [false, true]) {
+        const g = makeArgs({ batch: 1, m, n, k, transA: false, transB }, m * n + k);
+        engine.gemm(g);
+        // the same A stored transposed goes through packing and the 4×8 micro-kernel
+        const at = new Float32Array(g.aOffset + m * k);
+        for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) at[g.aOffset + p * m + i] = g.a[g.aOffset + i * k + p]!;
+        const h = { ...g, a: at, transA: true, out: new Float32Array(g.out.length) };
+        engine.gemm(h);
+        let worst = 0;
+        for (let i = 0; i < m * n; i++)
+          worst = Math.max(worst, Math.abs(g.out[g.outOffset + i]! - h.out[h.outOffset + i]!));
+        expect(worst).toBeLessThan(1e-4);
+      }
+    }
+    engine.dispose();
+  });
+});
+
 describe('gemmJs', () => {
   it('is the fallback engine', () => {
     const engine = createGemmEngine({ wasm: false });
@@ -254,8 +322,8 @@ describe('gemmJs', () => {
 });
 
 describe('generated WebAssembly', () => {
-  it('is current: recompiling assembly/gemm.ts reproduces generated/gemm-wasm.ts', async () => {
-    const [committed, rebuilt] = await Promise.all([readFile(OUTPUT, 'utf8'), renderGemmWasmModule()]);
+  it('is current: recompiling assembly/*.ts reproduces generated/engine-wasm.ts', async () => {
+    const [committed, rebuilt] = await Promise.all([readFile(OUTPUT, 'utf8'), renderEngineWasmModule()]);
     expect(rebuilt === committed, 'stale: run `pnpm --filter @tsformer/tensor build:wasm`').toBe(true);
   });
 });

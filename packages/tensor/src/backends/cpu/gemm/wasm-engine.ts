@@ -1,16 +1,16 @@
 import { checkGemmArgs } from './gemm-js.ts';
-import { GEMM_WASM_SHARED, GEMM_WASM_SINGLE } from './generated/gemm-wasm.ts';
+import { ENGINE_WASM_SHARED, ENGINE_WASM_SINGLE } from '../generated/engine-wasm.ts';
+import { EngineMemory, HEAP_BASE } from '../memory.ts';
 import type { GemmArgs, GemmEngine } from './types.ts';
 
-// Memory layout (bytes). The first page holds the control block and the parameter block;
-// operands, the result and the per-thread packing areas follow from HEAP.
+// Memory layout (bytes). The first page holds the control block and the parameter block, then the module's
+// static data (from 16 KiB); tensors, scratch operands and packing areas are blocks of EngineMemory above
+// HEAP_BASE.
 const CTRL = 1024; // Int32 slots shared with the workers (see worker source)
 const PENDING = CTRL / 4; // workers still running the current job
 const JOB = PENDING + 8; // JOB + tid: 1 = job posted, 2 = claimed by the worker, 0 = idle, -1 = quit
 const PARAMS = 2048; // parameter block read by `gemm` (layout in assembly/gemm.ts)
 const P_RANGES = 128;
-const HEAP = 65536;
-const PAGE = 65536;
 // Milliseconds a worker polls its job slot before it sleeps in Atomics.wait: products come back to back
 // in a training step, and waking a sleeping thread costs tens of microseconds (and the woken worker may
 // first be scheduled on the caller's core, stalling the caller).
@@ -44,6 +44,10 @@ export interface WasmGemmOptions {
   threads: number;
   blocking?: Partial<GemmBlocking>;
   parallelThreshold?: number;
+  /** the memory to run on (default: a new one, shared where the runtime allows) */
+  memory?: EngineMemory;
+  /** false: an ordinary memory even where a shared one is possible (tensors then stay on the heap) */
+  shared?: boolean;
 }
 
 type WorkerLike = { terminate(): unknown };
@@ -96,13 +100,13 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
 let singleModule: WebAssembly.Module | null | undefined;
 let sharedModule: WebAssembly.Module | null | undefined;
 
-/** The compiled single-threaded module, or null where WebAssembly SIMD is unavailable. */
-export function gemmModule(shared: boolean): WebAssembly.Module | null {
+/** The compiled engine module (matrix products and fused kernels), or null where WebAssembly SIMD is unavailable. */
+export function engineModule(shared: boolean): WebAssembly.Module | null {
   if (shared) {
-    if (sharedModule === undefined) sharedModule = compile(GEMM_WASM_SHARED);
+    if (sharedModule === undefined) sharedModule = compile(ENGINE_WASM_SHARED);
     return sharedModule;
   }
-  if (singleModule === undefined) singleModule = compile(GEMM_WASM_SINGLE);
+  if (singleModule === undefined) singleModule = compile(ENGINE_WASM_SINGLE);
   return singleModule;
 }
 
@@ -118,9 +122,9 @@ function compile(base64: string): WebAssembly.Module | null {
   }
 }
 
-/** True where this runtime can run the SIMD GEMM module. */
+/** True where this runtime can run the SIMD engine module. */
 export function wasmSimdSupported(): boolean {
-  return gemmModule(false) !== null;
+  return engineModule(false) !== null;
 }
 
 interface NodeLike {
@@ -150,32 +154,33 @@ function canBlock(): boolean {
   }
 }
 
-function createSharedMemory(pages: number): WebAssembly.Memory | null {
-  for (const maximum of [65536, 32768, 16384, 4096]) {
-    try {
-      return new WebAssembly.Memory({ initial: Math.min(pages, maximum), maximum, shared: true });
-    } catch {}
-  }
-  return null;
-}
-
 const align = (x: number, to: number): number => Math.ceil(x / to) * to;
 
+/** The exports of the engine module (assembly/gemm.ts and assembly/kernels.ts). */
+export interface EngineExports {
+  gemm(params: number, tid: number): void;
+  gemmTask(params: number, tid: number): number;
+  heapBase(): number;
+  [kernel: string]: unknown;
+}
+
 /**
- * The WebAssembly SIMD GEMM engine. Operands are copied into the engine's memory, packed and multiplied
- * there (split across a worker pool for large products), and the result is copied out.
+ * The WebAssembly SIMD engine: one module (matrix products and the fused kernels) instantiated on the engine's
+ * memory (`EngineMemory`) on the calling thread and on each worker. Tensors that live in that memory are
+ * multiplied in place; others are copied into scratch blocks for the call. Large products are split across the
+ * worker pool; products of at most four rows (decoding) take the matrix-vector path, which reads each weight
+ * once with no packing.
  */
 export class WasmGemmEngine implements GemmEngine {
   readonly kind = 'wasm-simd' as const;
   readonly threads: number;
   readonly ready: Promise<void>;
+  /** the memory tensors live in (see EngineMemory) */
+  readonly memory: EngineMemory;
+  /** the module's exports on the calling thread (the fused kernels run through these) */
+  readonly exports: EngineExports;
   private readonly blocking: GemmBlocking;
   private readonly parallelThreshold: number;
-  private memory: WebAssembly.Memory;
-  private run: (params: number, tid: number) => void;
-  private runTask: (params: number, tid: number) => number;
-  private f32: Float32Array;
-  private i32: Int32Array;
   private workers: WorkerLike[] = [];
   private poolUp = false;
   private disposed = false;
@@ -190,16 +195,15 @@ export class WasmGemmEngine implements GemmEngine {
     };
     this.parallelThreshold = options.parallelThreshold ?? PARALLEL_THRESHOLD;
     let threads = Math.max(1, Math.min(MAX_THREADS, Math.floor(options.threads)));
-    const memory = threads > 1 && gemmModule(true) && canBlock() ? createSharedMemory(16) : null;
-    if (memory === null) threads = 1;
-    const module = threads > 1 ? gemmModule(true) : gemmModule(false);
+    const memory =
+      options.memory ?? new EngineMemory({ shared: options.shared !== false && engineModule(true) !== null });
+    if (!memory.shared || !canBlock()) threads = 1;
+    const module = engineModule(memory.shared);
     if (module === null) throw new Error('gemm: WebAssembly SIMD is not available');
-    this.memory = memory ?? new WebAssembly.Memory({ initial: 16 });
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
-    this.run = instance.exports.gemm as (params: number, tid: number) => void;
-    this.runTask = instance.exports.gemmTask as (params: number, tid: number) => number;
-    this.f32 = new Float32Array(this.memory.buffer);
-    this.i32 = new Int32Array(this.memory.buffer);
+    this.memory = memory;
+    const instance = new WebAssembly.Instance(module, { env: { memory: memory.memory } });
+    this.exports = instance.exports as unknown as EngineExports;
+    if (this.exports.heapBase() > HEAP_BASE) throw new Error('gemm: the module\'s static data overlaps the heap');
     this.threads = threads;
     this.ready = threads > 1 ? this.startWorkers(module, threads - 1) : Promise.resolve();
   }
@@ -224,14 +228,12 @@ export class WasmGemmEngine implements GemmEngine {
         this.terminateWorkers();
         resolve();
       };
+      const memory = this.memory.memory;
       try {
         const wt = nodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
         for (let tid = 1; tid <= count; tid++) {
           if (wt) {
-            const w = new wt.Worker(WORKER_SOURCE, {
-              eval: true,
-              workerData: { module, memory: this.memory, tid },
-            });
+            const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, tid } });
             w.on('message', onReady);
             w.on('error', fail);
             this.workers.push(w);
@@ -241,7 +243,7 @@ export class WasmGemmEngine implements GemmEngine {
             URL.revokeObjectURL(url);
             w.onmessage = onReady;
             w.onerror = fail;
-            w.postMessage({ module, memory: this.memory, tid });
+            w.postMessage({ module, memory, tid });
             this.workers.push(w);
           }
         }
@@ -252,9 +254,10 @@ export class WasmGemmEngine implements GemmEngine {
   }
 
   private terminateWorkers(): void {
+    const { i32 } = this.memory.views();
     for (let tid = 1; tid <= this.workers.length; tid++) {
-      Atomics.store(this.i32, JOB + tid, -1);
-      Atomics.notify(this.i32, JOB + tid);
+      Atomics.store(i32, JOB + tid, -1);
+      Atomics.notify(i32, JOB + tid);
     }
     for (const w of this.workers) void w.terminate();
     this.workers = [];
@@ -266,21 +269,24 @@ export class WasmGemmEngine implements GemmEngine {
     this.poolUp = false;
     this.terminateWorkers();
     this.settleReady();
-    // Drop the (possibly large) memory; a later gemm call fails loudly instead of growing it again.
-    this.memory = new WebAssembly.Memory({ initial: 1 });
-    this.f32 = new Float32Array(0);
-    this.i32 = new Int32Array(0);
   }
 
-  private ensure(bytes: number): void {
-    const have = this.memory.buffer.byteLength;
-    if (bytes > have) {
-      this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    }
-    if (this.f32.buffer.byteLength !== this.memory.buffer.byteLength) {
-      this.f32 = new Float32Array(this.memory.buffer);
-      this.i32 = new Int32Array(this.memory.buffer);
-    }
+  /**
+   * The byte address of `array[offset]` in the engine's memory: the array itself where it lives there, else
+   * a scratch copy of `count` elements (pushed on `scratch` for freeing after the call).
+   */
+  private operand(array: Float32Array, offset: number, count: number, scratch: number[]): number {
+    if (this.memory.isResident(array)) return array.byteOffset + offset * 4;
+    const address = this.block(count * 4, scratch);
+    this.memory.views().f32.set(array.subarray(offset, offset + count), address / 4);
+    return address;
+  }
+
+  private block(bytes: number, scratch: number[]): number {
+    const address = this.memory.allocBlock(bytes);
+    if (address < 0) throw new RangeError(`gemm: the engine's memory cannot grow by ${bytes} bytes`);
+    scratch.push(address);
+    return address;
   }
 
   gemm(args: GemmArgs): void {
@@ -292,60 +298,75 @@ export class WasmGemmEngine implements GemmEngine {
       args.out.fill(0, args.outOffset, args.outOffset + batch * m * n);
       return;
     }
-    // Threads, and how C is split across them: row-block tasks taken dynamically (mode 0), or, for
-    // products with too few rows, a static range of columns per thread (mode 1).
-    let nt = this.poolUp && batch * m * n * k >= this.parallelThreshold ? this.threads : 1;
-    const kBlocks = Math.ceil(k / this.blocking.kc);
-    const kc = Math.ceil(k / kBlocks);
-    // Rows per task: the A block, smaller when needed to give every thread a few tasks.
-    const mc = Math.min(
-      Math.max(MR, Math.floor(this.blocking.aBlock / kc / MR) * MR),
-      Math.max(16, align(Math.ceil(m / Math.ceil((4 * nt) / batch)), MR)),
-    );
+    const scratch: number[] = [];
+    try {
+      this.run(args, scratch);
+    } finally {
+      for (const address of scratch) this.memory.freeBlock(address);
+    }
+  }
+
+  private run(args: GemmArgs, scratch: number[]): void {
+    const { batch, m, n, k } = args;
+    const work = batch * m * n * k;
+    let nt = this.poolUp && work >= this.parallelThreshold ? this.threads : 1;
+    // Operands: in place where they live in the engine's memory, else copied (a shared operand once).
+    const span = (stride: number, size: number): number => (stride === 0 ? size : (batch - 1) * stride + size);
+    const aAddr = this.operand(args.a, args.aOffset, span(args.aBatchStride, m * k), scratch);
+    const bAddr = this.operand(args.b, args.bOffset, span(args.bBatchStride, k * n), scratch);
+    const outResident = this.memory.isResident(args.out);
+    const cAddr = outResident
+      ? args.out.byteOffset + args.outOffset * 4
+      : this.block(batch * m * n * 4, scratch);
+
+    let mode: 0 | 1 | 2;
     let ranges: Range[] = [];
-    if (nt > 1 && batch * Math.ceil(m / mc) < 2 * nt) {
-      if (n >= 16 * nt) ranges = partitionColumns(batch, m, n, nt);
-      else nt = 1;
+    let mc = MR;
+    let kc = k;
+    let nc = NR;
+    if (!args.transA && m <= 4) {
+      // matrix-vector path: static ranges of columns (or of batch entries), no packing
+      mode = 2;
+      if (nt > 1) {
+        ranges = batch >= nt ? partitionBatch(batch, m, n, nt) : partitionColumns(batch, m, n, nt, 16);
+        nt = ranges.length;
+      } else ranges = [[0, batch, 0, m, 0, n]];
+    } else {
+      // Threads, and how C is split across them: row-block tasks taken dynamically (mode 0), or, for
+      // products with too few rows, a static range of columns per thread (mode 1).
+      const kBlocks = Math.ceil(k / this.blocking.kc);
+      kc = Math.ceil(k / kBlocks);
+      // Rows per task: the A block, smaller when needed to give every thread a few tasks.
+      mc = Math.min(
+        Math.max(MR, Math.floor(this.blocking.aBlock / kc / MR) * MR),
+        Math.max(16, align(Math.ceil(m / Math.ceil((4 * nt) / batch)), MR)),
+      );
+      if (nt > 1 && batch * Math.ceil(m / mc) < 2 * nt) {
+        if (n >= 16 * nt) ranges = partitionColumns(batch, m, n, nt);
+        else nt = 1;
+      }
+      mode = ranges.length > 0 ? 1 : 0;
+      if (mode === 1) nt = ranges.length;
+      nc = Math.min(this.blocking.nc, align(n, NR));
     }
-    const mode = ranges.length > 0 ? 1 : 0;
-    if (mode === 1) nt = ranges.length;
     const nPad = align(n, NR);
-    const nc = Math.min(this.blocking.nc, nPad);
+    const tasks = mode === 0 ? batch * Math.ceil(m / mc) : 0;
+    const doneAddr = tasks > 0 ? this.block(tasks * 4, scratch) : 0;
+    // one packing area per thread (64 bytes of state first; see assembly/gemm.ts)
+    const packStride =
+      mode === 2 ? 0 : align(64 + (mc * kc + (mode === 0 ? k * nPad : nc * kc) + MR * NR) * 4, 64);
+    const packAddr = mode === 2 ? 0 : this.block(nt * packStride, scratch);
 
-    // Layout: A copies, B copies, C, task flags, then one packing area per thread (64 bytes of state
-    // first; see assembly/gemm.ts).
-    const blocks = Math.ceil(m / mc);
-    const tasks = mode === 0 ? batch * blocks : 0;
-    const aCopies = args.aBatchStride === 0 ? 1 : batch;
-    const bCopies = args.bBatchStride === 0 ? 1 : batch;
-    const aAddr = HEAP;
-    const bAddr = align(aAddr + aCopies * m * k * 4, 64);
-    const cAddr = align(bAddr + bCopies * k * n * 4, 64);
-    const doneAddr = align(cAddr + batch * m * n * 4, 64);
-    const packAddr = align(doneAddr + tasks * 4, 64);
-    const packStride = align(64 + (mc * kc + (mode === 0 ? k * nPad : nc * kc) + MR * NR) * 4, 64);
-    this.ensure(packAddr + nt * packStride);
-
-    const f32 = this.f32;
-    for (let e = 0; e < aCopies; e++) {
-      const src = args.aOffset + e * args.aBatchStride;
-      f32.set(args.a.subarray(src, src + m * k), aAddr / 4 + e * m * k);
-    }
-    for (let e = 0; e < bCopies; e++) {
-      const src = args.bOffset + e * args.bBatchStride;
-      f32.set(args.b.subarray(src, src + k * n), bAddr / 4 + e * k * n);
-    }
-
-    const p = this.i32;
+    const p = this.memory.views().i32;
     const q = PARAMS / 4;
     p[q] = m;
     p[q + 1] = n;
     p[q + 2] = k;
     p[q + 3] = aAddr;
-    p[q + 4] = aCopies === 1 ? 0 : m * k * 4;
+    p[q + 4] = args.aBatchStride * 4;
     p[q + 5] = args.transA ? 1 : 0;
     p[q + 6] = bAddr;
-    p[q + 7] = bCopies === 1 ? 0 : k * n * 4;
+    p[q + 7] = args.bBatchStride * 4;
     p[q + 8] = args.transB ? 1 : 0;
     p[q + 9] = cAddr;
     p[q + 10] = mc;
@@ -359,7 +380,7 @@ export class WasmGemmEngine implements GemmEngine {
     p[q + 18] = doneAddr;
     for (let t = 0; t < ranges.length; t++) p.set(ranges[t]!, q + P_RANGES / 4 + t * 8);
     p.fill(0, doneAddr / 4, doneAddr / 4 + tasks);
-    for (let t = 0; t < nt; t++) p[(packAddr + t * packStride) / 4] = -1; // no B packed yet
+    if (mode !== 2) for (let t = 0; t < nt; t++) p[(packAddr + t * packStride) / 4] = -1; // no B packed yet
 
     if (nt > 1) {
       // Each worker has its own job slot, so a worker can never see a job twice or one not meant for it.
@@ -369,52 +390,35 @@ export class WasmGemmEngine implements GemmEngine {
         Atomics.notify(p, JOB + tid);
       }
     }
-    const out = args.out;
-    const c0 = cAddr / 4;
-    if (mode === 1) {
-      this.run(PARAMS, 0);
+    if (mode === 0) {
+      while (this.exports.gemmTask(PARAMS, 0) >= 0);
+      // Every task is taken: a worker that has not woken up yet has nothing left to do.
+      for (let tid = 1; tid < nt; tid++) this.reclaim(tid);
+    } else {
+      this.exports.gemm(PARAMS, 0);
       // A worker that has not woken up yet (busy core, slow wake-up) has its range run here instead.
-      for (let tid = 1; tid < nt; tid++) if (this.reclaim(tid)) this.run(PARAMS, tid);
-      this.join(nt, () => {});
-      out.set(f32.subarray(c0, c0 + batch * m * n), args.outOffset);
-      return;
+      for (let tid = 1; tid < nt; tid++) if (this.reclaim(tid)) this.exports.gemm(PARAMS, tid);
     }
-    // Dynamic mode: the calling thread runs one task at a time and, in between and while it waits for
-    // the workers, copies out every finished prefix of tasks (tasks are contiguous rows of C, in order),
-    // so most of the copy overlaps the workers' computing and reads rows still in cache.
-    const done = doneAddr / 4;
-    let copied = 0;
-    const copyOut = (): void => {
-      let t = copied;
-      while (t < tasks && Atomics.load(p, done + t) !== 0) t++;
-      if (t === copied) return;
-      const rowOf = (task: number): number =>
-        Math.floor(task / blocks) * m + Math.min(m, (task % blocks) * mc);
-      const from = rowOf(copied) * n;
-      const to = (t === tasks ? batch * m : rowOf(t - 1) + Math.min(mc, m - ((t - 1) % blocks) * mc)) * n;
-      out.set(f32.subarray(c0 + from, c0 + to), args.outOffset + from);
-      copied = t;
-    };
-    while (this.runTask(PARAMS, 0) >= 0) copyOut();
-    // Every task is taken: a worker that has not woken up yet has nothing left to do.
-    for (let tid = 1; tid < nt; tid++) this.reclaim(tid);
-    this.join(nt, copyOut);
-    copyOut();
+    this.join(nt);
+    if (!outResident) {
+      const size = batch * m * n;
+      args.out.set(this.memory.views().f32.subarray(cAddr / 4, cAddr / 4 + size), args.outOffset);
+    }
   }
 
   /** Takes back worker `tid`'s share of the current job if it has not claimed it yet. */
   private reclaim(tid: number): boolean {
-    if (Atomics.compareExchange(this.i32, JOB + tid, 1, 0) !== 1) return false;
-    Atomics.sub(this.i32, PENDING, 1);
+    const { i32 } = this.memory.views();
+    if (Atomics.compareExchange(i32, JOB + tid, 1, 0) !== 1) return false;
+    Atomics.sub(i32, PENDING, 1);
     return true;
   }
 
-  /** Waits until the workers of the current job are done, calling `poll` while it spins. */
-  private join(nt: number, poll: () => void): void {
+  /** Waits until the workers of the current job are done. */
+  private join(nt: number): void {
     if (nt === 1) return;
-    const p = this.i32;
+    const p = this.memory.views().i32;
     for (let i = 0; Atomics.load(p, PENDING) !== 0; i++) {
-      poll();
       if (i > 1 << 14) {
         const left = Atomics.load(p, PENDING);
         if (left !== 0) Atomics.wait(p, PENDING, left, 1);
@@ -425,10 +429,18 @@ export class WasmGemmEngine implements GemmEngine {
 
 type Range = [b0: number, b1: number, m0: number, m1: number, n0: number, n1: number];
 
-/** Splits C's columns across threads in multiples of the micro-kernel's 8; returns the non-empty ranges. */
-export function partitionColumns(batch: number, m: number, n: number, threads: number): Range[] {
+/** Splits C's columns across threads in multiples of `multiple` (the micro-kernel's 8); returns the non-empty ranges. */
+export function partitionColumns(batch: number, m: number, n: number, threads: number, multiple = NR): Range[] {
   const ranges: Range[] = [];
-  const cols = align(Math.ceil(n / threads), NR);
+  const cols = align(Math.ceil(n / threads), multiple);
   for (let n0 = 0; n0 < n; n0 += cols) ranges.push([0, batch, 0, m, n0, Math.min(n, n0 + cols)]);
+  return ranges;
+}
+
+/** Splits the batch entries across threads; returns the non-empty ranges. */
+export function partitionBatch(batch: number, m: number, n: number, threads: number): Range[] {
+  const ranges: Range[] = [];
+  const per = Math.ceil(batch / threads);
+  for (let b0 = 0; b0 < batch; b0 += per) ranges.push([b0, Math.min(batch, b0 + per), 0, m, 0, n]);
   return ranges;
 }

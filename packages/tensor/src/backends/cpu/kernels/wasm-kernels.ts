@@ -1,6 +1,7 @@
 import type { FusedKernels, Storage } from '../../../backend.ts';
+import type { EngineExports } from '../gemm/wasm-engine.ts';
+import type { EngineMemory } from '../memory.ts';
 import { createCpuFused } from './fused.ts';
-import { KERNELS_WASM } from './generated/kernels-wasm.ts';
 import type { Alloc } from './pool.ts';
 
 interface Exports {
@@ -80,153 +81,162 @@ export interface WasmKernels extends FusedKernels {
 
 const f32 = (s: Storage): Float32Array => s as Float32Array;
 
-function decode(b64: string): Uint8Array<ArrayBuffer> {
-  if (typeof Buffer !== 'undefined') return new Uint8Array(Buffer.from(b64, 'base64'));
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+/** What the kernels run on: the engine's memory and the module instantiated on it (WasmGemmEngine has both). */
+export interface KernelHost {
+  readonly memory: EngineMemory;
+  readonly exports: EngineExports;
 }
 
 /**
- * The fused kernels with softmax, GELU, dropout and layerNorm in WebAssembly SIMD (assembly/kernels.ts); AdamW
- * stays in TypeScript. Operands are copied into the module's memory for each call (a bump allocator reset per
- * call) and the result copied out: the copies run at memory speed, several times faster than the same
- * elementwise loop in JavaScript.
+ * The fused kernels with softmax, GELU, dropout, layerNorm and float32 add/sub/mul/div in WebAssembly SIMD
+ * (assembly/kernels.ts); AdamW stays in TypeScript, in place. Operands that live in the engine's memory are read
+ * in place and results are written straight into new tensors there; an operand on the JavaScript heap is
+ * copied into a scratch block for the call (and a result copied out), which is what every call did before
+ * tensors lived in the engine's memory.
  */
-export function createWasmFused(alloc: Alloc = (_dtype, size) => new Float32Array(size)): WasmKernels {
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(decode(KERNELS_WASM)), {
-    env: { memory },
-  });
-  const k = instance.exports as unknown as Exports;
-  // operands go above the module's static data (Math.log's tables), 16-byte aligned
-  const base = Math.ceil(k.heapBase() / 16) * 16;
-  let top = base;
+export function createWasmFused(
+  host: KernelHost,
+  allocate: Alloc = (dtype, size) => host.memory.alloc(dtype, size),
+): WasmKernels {
+  const mem = host.memory;
+  const k = host.exports as unknown as Exports;
+  const alloc = (n: number) => allocate('float32', n) as Float32Array;
+  let scratch: number[] = [];
+  let pending: [Float32Array, number][] = [];
 
-  /** Reserves `n` floats (rounded up to whole vectors), 16-byte aligned. */
-  const reserve = (n: number): number => {
-    const ptr = top;
-    top += Math.ceil(n / 4) * 16;
-    return ptr;
+  const block = (n: number): number => {
+    const address = mem.allocBlock(Math.ceil(n / 4) * 16);
+    if (address < 0) throw new RangeError(`kernels: the engine's memory cannot grow by ${n * 4} bytes`);
+    scratch.push(address);
+    return address;
   };
-  const begin = (...sizes: number[]): number[] => {
-    top = base;
-    const ptrs = sizes.map(reserve);
-    const need = top - memory.buffer.byteLength;
-    if (need > 0) memory.grow(Math.ceil(need / 65536));
-    return ptrs;
+  /** The address of a[offset..offset+n): in place, or a scratch copy. */
+  const put = (a: Float32Array, offset = 0, n = a.length - offset): number => {
+    if (mem.isResident(a)) return a.byteOffset + offset * 4;
+    const address = block(n);
+    mem.views().f32.set(offset === 0 && n === a.length ? a : a.subarray(offset, offset + n), address / 4);
+    return address;
   };
-  const put = (ptr: number, data: Float32Array, offset = 0, n = data.length - offset): void => {
-    new Float32Array(memory.buffer, ptr, n).set(
-      offset === 0 && n === data.length ? data : data.subarray(offset, offset + n),
-    );
+  /** A new tensor of n floats and the address a kernel writes it at. */
+  const out = (n: number): [Float32Array, number] => {
+    const array = alloc(n);
+    if (mem.isResident(array)) return [array, array.byteOffset];
+    const address = block(n);
+    pending.push([array, address]);
+    return [array, address];
+  };
+  /** Runs one kernel call: copies results that live on the heap out of their scratch blocks, frees the scratch. */
+  const call = <T>(fn: () => T): T => {
+    try {
+      const result = fn();
+      if (pending.length > 0) {
+        const { f32: view } = mem.views();
+        for (const [array, address] of pending) array.set(view.subarray(address / 4, address / 4 + array.length));
+      }
+      return result;
+    } finally {
+      for (const address of scratch) mem.freeBlock(address);
+      scratch = [];
+      pending = [];
+    }
   };
   const binaryFns = { add: k.binaryAdd, sub: k.binarySub, mul: k.binaryMul, div: k.binaryDiv };
-  const take = (ptr: number, n: number): Float32Array => {
-    const out = alloc('float32', n) as Float32Array;
-    out.set(new Float32Array(memory.buffer, ptr, n));
-    return out;
-  };
 
   return {
-    ...createCpuFused(alloc),
-    binaryF32(op, a, aOffset, b, bOffset, rows, cols, mode, group) {
-      const n = rows * cols;
-      const na = mode === 3 ? 1 : n;
-      const nb = mode === 0 || mode === 3 ? n : mode === 1 ? (rows / group) * cols : 1;
-      const [pa, pb, po] = begin(na, nb, n) as [number, number, number];
-      put(pa, a, aOffset, na);
-      put(pb, b, bOffset, nb);
-      binaryFns[op](pa, pb, po, rows, cols, mode, group);
-      return take(po, n);
-    },
-    sumMiddleF32(x, outer, len, inner) {
-      const [px, po, pa] = begin(outer * len * inner, outer * inner, 2 * inner) as [number, number, number];
-      put(px, x);
-      k.sumMiddle(px, po, pa, outer, len, inner);
-      return take(po, outer * inner);
-    },
-    layerNorm(x, weight, bias, rows, cols, eps) {
-      const n = rows * cols;
-      const [px, pw, pb, py, pm, pr] = begin(n, cols, cols, n, rows, rows) as [
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-      ];
-      put(px, f32(x));
-      if (weight) put(pw, f32(weight));
-      if (bias) put(pb, f32(bias));
-      k.layerNorm(px, pw, pb, py, pm, pr, rows, cols, eps, weight ? 1 : 0, bias ? 1 : 0);
-      return { y: take(py, n), mean: take(pm, rows), rstd: take(pr, rows) };
-    },
-    layerNormBackward(dy, x, weight, mean, rstd, rows, cols) {
-      const n = rows * cols;
-      const [pg, px, pw, pm, pr, pdx, pdw, pdb, pacc] = begin(
-        n,
-        n,
-        cols,
-        rows,
-        rows,
-        n,
-        cols,
-        cols,
-        4 * cols,
-      );
-      put(pg!, f32(dy));
-      put(px!, f32(x));
-      if (weight) put(pw!, f32(weight));
-      put(pm!, f32(mean));
-      put(pr!, f32(rstd));
-      k.layerNormBackward(pg!, px!, pw!, pm!, pr!, pdx!, pdw!, pdb!, pacc!, rows, cols, weight ? 1 : 0);
-      return { dx: take(pdx!, n), dWeight: take(pdw!, cols), dBias: take(pdb!, cols) };
-    },
-    softmax(x, rows, cols, log) {
-      const n = rows * cols;
-      const [px, po] = begin(n, n) as [number, number];
-      put(px, f32(x));
-      k.softmax(px, po, rows, cols, log ? 1 : 0);
-      return take(po, n);
-    },
-    softmaxBackward(y, dy, rows, cols, log) {
-      const n = rows * cols;
-      const [py, pg, po] = begin(n, n, n) as [number, number, number];
-      put(py, f32(y));
-      put(pg, f32(dy));
-      k.softmaxBackward(py, pg, po, rows, cols, log ? 1 : 0);
-      return take(po, n);
-    },
-    gelu(kind, x, size) {
-      const [px, po] = begin(size, size) as [number, number];
-      put(px, f32(x));
-      k.gelu(kind === 'erf' ? 0 : 1, px, po, Math.ceil(size / 4) * 4);
-      return take(po, size);
-    },
-    geluBackward(kind, x, dy, size) {
-      const [px, pg, po] = begin(size, size, size) as [number, number, number];
-      put(px, f32(x));
-      put(pg, f32(dy));
-      k.geluBackward(kind === 'erf' ? 0 : 1, px, pg, po, Math.ceil(size / 4) * 4);
-      return take(po, size);
-    },
-    dropout(x, size, p, seed, offset) {
-      const [px, po] = begin(size, size) as [number, number];
-      put(px, f32(x));
-      const s = Math.floor(Math.abs(seed));
-      k.dropout(
-        px,
-        po,
-        Math.ceil(size / 4) * 4,
-        p,
-        s >>> 0,
-        Math.floor(s / 4294967296) >>> 0,
-        offset >>> 0,
-        Math.floor(offset / 4294967296) >>> 0,
-      );
-      return take(po, size);
-    },
+    ...createCpuFused(allocate),
+    binaryF32: (op, a, aOffset, b, bOffset, rows, cols, mode, group) =>
+      call(() => {
+        const n = rows * cols;
+        const na = mode === 3 ? 1 : n;
+        const nb = mode === 0 || mode === 3 ? n : mode === 1 ? (rows / group) * cols : 1;
+        const pa = put(a, aOffset, na);
+        const pb = put(b, bOffset, nb);
+        const [o, po] = out(n);
+        binaryFns[op](pa, pb, po, rows, cols, mode, group);
+        return o;
+      }),
+    sumMiddleF32: (x, outer, len, inner) =>
+      call(() => {
+        const px = put(x, 0, outer * len * inner);
+        const [o, po] = out(outer * inner);
+        k.sumMiddle(px, po, block(2 * inner), outer, len, inner);
+        return o;
+      }),
+    layerNorm: (x, weight, bias, rows, cols, eps) =>
+      call(() => {
+        const n = rows * cols;
+        const px = put(f32(x), 0, n);
+        const pw = weight ? put(f32(weight), 0, cols) : 0;
+        const pb = bias ? put(f32(bias), 0, cols) : 0;
+        const [y, py] = out(n);
+        const [mean, pm] = out(rows);
+        const [rstd, pr] = out(rows);
+        k.layerNorm(px, pw, pb, py, pm, pr, rows, cols, eps, weight ? 1 : 0, bias ? 1 : 0);
+        return { y, mean, rstd };
+      }),
+    layerNormBackward: (dy, x, weight, mean, rstd, rows, cols) =>
+      call(() => {
+        const n = rows * cols;
+        const pg = put(f32(dy), 0, n);
+        const px = put(f32(x), 0, n);
+        const pw = weight ? put(f32(weight), 0, cols) : 0;
+        const pm = put(f32(mean), 0, rows);
+        const pr = put(f32(rstd), 0, rows);
+        const [dx, pdx] = out(n);
+        const [dWeight, pdw] = out(cols);
+        const [dBias, pdb] = out(cols);
+        k.layerNormBackward(pg, px, pw, pm, pr, pdx, pdw, pdb, block(4 * cols), rows, cols, weight ? 1 : 0);
+        return { dx, dWeight, dBias };
+      }),
+    softmax: (x, rows, cols, log) =>
+      call(() => {
+        const n = rows * cols;
+        const px = put(f32(x), 0, n);
+        const [o, po] = out(n);
+        k.softmax(px, po, rows, cols, log ? 1 : 0);
+        return o;
+      }),
+    softmaxBackward: (y, dy, rows, cols, log) =>
+      call(() => {
+        const n = rows * cols;
+        const py = put(f32(y), 0, n);
+        const pg = put(f32(dy), 0, n);
+        const [o, po] = out(n);
+        k.softmaxBackward(py, pg, po, rows, cols, log ? 1 : 0);
+        return o;
+      }),
+    // GELU and dropout run whole vectors: blocks are multiples of 64 bytes, so the last one's padding is ours
+    gelu: (kind, x, size) =>
+      call(() => {
+        const px = put(f32(x), 0, size);
+        const [o, po] = out(size);
+        k.gelu(kind === 'erf' ? 0 : 1, px, po, Math.ceil(size / 4) * 4);
+        return o;
+      }),
+    geluBackward: (kind, x, dy, size) =>
+      call(() => {
+        const px = put(f32(x), 0, size);
+        const pg = put(f32(dy), 0, size);
+        const [o, po] = out(size);
+        k.geluBackward(kind === 'erf' ? 0 : 1, px, pg, po, Math.ceil(size / 4) * 4);
+        return o;
+      }),
+    dropout: (x, size, p, seed, offset) =>
+      call(() => {
+        const px = put(f32(x), 0, size);
+        const [o, po] = out(size);
+        const s = Math.floor(Math.abs(seed));
+        k.dropout(
+          px,
+          po,
+          Math.ceil(size / 4) * 4,
+          p,
+          s >>> 0,
+          Math.floor(s / 4294967296) >>> 0,
+          offset >>> 0,
+          Math.floor(offset / 4294967296) >>> 0,
+        );
+        return o;
+      }),
   };
 }

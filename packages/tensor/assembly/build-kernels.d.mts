@@ -1,3 +1,0 @@
-export const SOURCE: string;
-export const OUTPUT: string;
-export function renderKernelsWasmModule(): Promise<string>;

@@ -1,0 +1,241 @@
+import { arrayFor, type DType, type TypedArray } from '../../dtype.ts';
+import { BufferPool, sizeClass } from './kernels/pool.ts';
+
+/** Bytes below this address are the engine's own: the control and parameter blocks, the module's static data. */
+export const HEAP_BASE = 65536;
+const PAGE = 65536;
+/** Blocks start on cache lines, so SIMD loads never straddle one at a block's start and threads share none. */
+const ALIGN = 64;
+
+/** What the engine's memory holds, in bytes. */
+export interface MemoryStats {
+  /** bytes of live blocks (tensors, and the scratch of a kernel call under way) */
+  inUse: number;
+  /** bytes of freed blocks kept for reuse */
+  free: number;
+  /** the WebAssembly memory's size */
+  committed: number;
+  /** live tensors that did not fit the memory and live on the JavaScript heap instead */
+  heapFallbacks: number;
+}
+
+interface Block {
+  address: number;
+  /** bytes */
+  cls: number;
+}
+
+/** The largest memory a wasm32 module can address: 65536 pages of 64 KiB. */
+const MAX_PAGES = 65536;
+
+function tryCreateShared(): WebAssembly.Memory | null {
+  if (typeof SharedArrayBuffer === 'undefined') return null;
+  for (const maximum of [MAX_PAGES, 32768, 16384, 4096]) {
+    try {
+      return new WebAssembly.Memory({ initial: 32, maximum, shared: true });
+    } catch {}
+  }
+  return null;
+}
+
+/**
+ * The CPU engine's WebAssembly memory and its allocator. Where the runtime has `SharedArrayBuffer` (Node;
+ * cross-origin-isolated pages) the memory is shared, and tensors live in it: `alloc` returns typed-array views
+ * of the memory, the kernels (on the calling thread and on the workers, which share it) read and write them in
+ * place, and nothing is copied in or out of a kernel call. A shared memory never moves when it grows (its old
+ * `SharedArrayBuffer`s stay valid, each at its old length), so a view made before a `grow` stays valid after it;
+ * the engine's own whole-memory views are re-derived (`views()`). Where it has not, the memory is an ordinary
+ * one that moves when it grows: tensors then stay on the JavaScript heap and each kernel call copies its
+ * operands into scratch blocks (`isResident` is false for them).
+ *
+ * Blocks are kept by size class (an eighth of a power of two: at most 12.5 % waste) on free lists, so the
+ * steady state of a training step or of decoding reuses the blocks of the last one and allocates nothing. A
+ * tensor that is garbage-collected without being disposed has its block returned too (a finalization
+ * registry), but only once the event loop turns: call `dispose`, or run steps inside `tidy`. When the memory
+ * cannot grow (4 GiB, or the runtime's limit) new tensors go to the JavaScript heap and everything still works,
+ * with copies.
+ */
+export class EngineMemory {
+  readonly memory: WebAssembly.Memory;
+  /** true when tensors live in the memory (a shared memory) */
+  readonly shared: boolean;
+  private top = HEAP_BASE;
+  private readonly freeLists = new Map<number, number[]>();
+  /** live blocks by address */
+  private readonly live = new Map<number, Block>();
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  private readonly pool = new BufferPool();
+  private readonly registry: FinalizationRegistry<Block> | null;
+  private inUse = 0;
+  private freeBytes = 0;
+  private heapFallbacks = 0;
+  private f32View: Float32Array;
+  private i32View: Int32Array;
+  private u8View: Uint8Array;
+
+  constructor(options: { shared?: boolean } = {}) {
+    const shared = options.shared === false ? null : tryCreateShared();
+    this.shared = shared !== null;
+    this.memory = shared ?? new WebAssembly.Memory({ initial: 32 });
+    this.registry =
+      this.shared && typeof FinalizationRegistry === 'function'
+        ? new FinalizationRegistry((block: Block) => {
+            // only if the block is still the one that view had (a block freed explicitly may be reused)
+            if (this.live.get(block.address) === block) this.freeBlock(block.address);
+          })
+        : null;
+    this.f32View = new Float32Array(0);
+    this.i32View = new Int32Array(0);
+    this.u8View = new Uint8Array(0);
+    this.views();
+  }
+
+  /** Whole-memory views, re-derived when the memory has grown since the last call. */
+  views(): { f32: Float32Array; i32: Int32Array; u8: Uint8Array } {
+    const buffer = this.memory.buffer;
+    if (this.u8View.buffer !== buffer) {
+      this.buffers.add(buffer);
+      this.f32View = new Float32Array(buffer);
+      this.i32View = new Int32Array(buffer);
+      this.u8View = new Uint8Array(buffer);
+    }
+    return { f32: this.f32View, i32: this.i32View, u8: this.u8View };
+  }
+
+  /** True when `array` is a view of this memory (its `byteOffset` is its address there). */
+  isResident(array: TypedArray): boolean {
+    return this.buffers.has(array.buffer);
+  }
+
+  /**
+   * A block of at least `bytes` bytes, 64-byte aligned; its contents are unspecified. Returns its address, or
+   * -1 when the memory cannot grow to hold it. Give it back with `freeBlock`.
+   */
+  allocBlock(bytes: number): number {
+    const cls = Math.max(ALIGN, Math.ceil(sizeClass(Math.max(1, bytes)) / ALIGN) * ALIGN);
+    let address = this.freeLists.get(cls)?.pop() ?? -1;
+    if (address >= 0) this.freeBytes -= cls;
+    else {
+      // freed blocks of other sizes are merged and reused before the memory grows much beyond them
+      if (this.freeBytes >= cls && this.freeBytes > this.memory.buffer.byteLength / 4) address = this.fit(cls);
+      if (address < 0) address = this.bump(cls);
+      if (address < 0) address = this.fit(cls);
+      if (address < 0) return -1;
+    }
+    this.live.set(address, { address, cls });
+    this.inUse += cls;
+    return address;
+  }
+
+  private bump(bytes: number): number {
+    const address = this.top;
+    const end = address + bytes;
+    if (end > this.memory.buffer.byteLength && !this.grow(end)) return -1;
+    this.top = end;
+    return address;
+  }
+
+  /**
+   * Merges adjacent free blocks (a free run that ends at the top lowers it) and takes the first that holds
+   * `bytes`, splitting off the rest as a free block of its own size; -1 when none does.
+   */
+  private fit(bytes: number): number {
+    const blocks: [number, number][] = [];
+    for (const [cls, list] of this.freeLists) for (const a of list) blocks.push([a, cls]);
+    blocks.sort((x, y) => x[0] - y[0]);
+    const merged: [number, number][] = [];
+    for (const [a, n] of blocks) {
+      const last = merged[merged.length - 1];
+      if (last !== undefined && last[0] + last[1] === a) last[1] += n;
+      else merged.push([a, n]);
+    }
+    this.freeLists.clear();
+    this.freeBytes = 0;
+    const tail = merged[merged.length - 1];
+    if (tail !== undefined && tail[0] + tail[1] === this.top) {
+      this.top = tail[0];
+      merged.pop();
+    }
+    let found = -1;
+    for (const [a, n] of merged) {
+      if (found < 0 && n >= bytes) {
+        found = a;
+        if (n > bytes) this.pushFree(a + bytes, n - bytes);
+      } else this.pushFree(a, n);
+    }
+    return found >= 0 ? found : this.bump(bytes);
+  }
+
+  private pushFree(address: number, bytes: number): void {
+    let list = this.freeLists.get(bytes);
+    if (list === undefined) this.freeLists.set(bytes, (list = []));
+    list.push(address);
+    this.freeBytes += bytes;
+  }
+
+  /** Returns a block from `allocBlock` (or a tensor's, by its address) to the free lists. */
+  freeBlock(address: number): void {
+    const cls = this.live.get(address)?.cls;
+    if (cls === undefined) return;
+    this.live.delete(address);
+    this.inUse -= cls;
+    this.pushFree(address, cls);
+  }
+
+  private grow(end: number): boolean {
+    const have = this.memory.buffer.byteLength;
+    const need = Math.ceil((end - have) / PAGE);
+    // grow by at least an eighth of what is there, so that a growing workload does not grow page by page
+    for (const pages of [Math.max(need, Math.ceil(have / PAGE / 8)), need]) {
+      try {
+        this.memory.grow(pages);
+        return true;
+      } catch {}
+    }
+    return false;
+  }
+
+  /**
+   * A tensor's storage of `size` elements: a view of this memory when tensors live here, else (or when the
+   * memory is full) a typed array on the JavaScript heap. Contents unspecified.
+   */
+  alloc(dtype: DType, size: number): TypedArray {
+    if (this.shared) {
+      const address = this.allocBlock(size * 4);
+      if (address >= 0) {
+        const buffer = this.memory.buffer;
+        this.buffers.add(buffer);
+        const view = dtype === 'float32' ? new Float32Array(buffer, address, size) : new Int32Array(buffer, address, size);
+        this.registry?.register(view, this.live.get(address)!, view);
+        return view;
+      }
+      this.heapFallbacks++;
+    }
+    return this.pool.alloc(dtype, size);
+  }
+
+  /** A tensor's storage filled with zeros. */
+  zeros(dtype: DType, size: number): TypedArray {
+    // a fresh heap array is zeroed lazily by the OS; a reused block has to be cleared
+    return this.shared ? this.alloc(dtype, size).fill(0) : arrayFor(dtype, size);
+  }
+
+  /** Frees a storage from `alloc`; views of anything else are ignored (the garbage collector has them). */
+  free(array: TypedArray): void {
+    if (this.isResident(array)) {
+      if (this.live.has(array.byteOffset)) {
+        this.registry?.unregister(array);
+        this.freeBlock(array.byteOffset);
+      }
+    } else this.pool.put(array);
+  }
+
+  stats(): MemoryStats {
+    return {
+      inUse: this.inUse,
+      free: this.freeBytes,
+      committed: this.memory.buffer.byteLength,
+      heapFallbacks: this.heapFallbacks,
+    };
+  }
+}
