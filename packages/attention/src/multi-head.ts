@@ -66,8 +66,10 @@ export class MultiHeadAttention extends Module {
     const q = splitHeads(this.query.forward(input.query), this.numHeads); // [B,Tq,C] → [B,H,Tq,D]
     let k = splitHeads(this.key.forward(keyInput), this.numHeads); // [B,Tk,C] → [B,H,Tk,D]
     let v = splitHeads(this.value.forward(valueInput), this.numHeads); // [B,Tk,C] → [B,H,Tk,D]
-    if (input.cache) ({ key: k, value: v } = input.cache.update(input.layer ?? 0, k, v));
+    let keyLength: number | undefined;
+    if (input.cache) ({ key: k, value: v, length: keyLength } = input.cache.update(input.layer ?? 0, k, v));
     const { output, weights } = scaledDotProductAttentionWithWeights(q, k, v, {
+      keyLength,
       mask: input.mask,
       validLens: input.validLens,
       causal: input.causal,

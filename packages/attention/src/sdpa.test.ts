@@ -1,4 +1,4 @@
-import { concat, Generator, narrow, randn, type Tensor, tensor } from '@tsformer/tensor';
+import { concat, Generator, narrow, onesLike, randn, sum, type Tensor, tensor } from '@tsformer/tensor';
 import { expectClose, gradcheck } from '@tsformer/tensor/testing';
 import { describe, expect, it } from 'vitest';
 import { mergeHeads, splitHeads } from './heads.ts';
@@ -219,11 +219,48 @@ describe('KVCache', () => {
     ] as const) {
       const kv = cache.update(0, narrow(k, 2, start, len), narrow(v, 2, start, len));
       expect(cache.length).toBe(start + len);
-      steps.push(scaledDotProductAttention(narrow(q, 2, start, len), kv.key, kv.value, { causal: true }));
+      expect(kv.length).toBe(start + len);
+      steps.push(
+        scaledDotProductAttention(narrow(q, 2, start, len), kv.key, kv.value, {
+          causal: true,
+          keyLength: kv.length,
+        }),
+      );
     }
     expectClose(concat(steps, 2), full, { atol: 1e-6 });
     cache.dispose();
     expect(cache.length).toBe(0);
+  });
+
+  it('appends in place into buffers that double when full, up to maxLength', () => {
+    const k = randn([2, 3, 200, 4], { seed: 1 });
+    const v = randn([2, 3, 200, 4], { seed: 2 });
+    const cache = new KVCache({ maxLength: 150 });
+    const first = cache.update(0, narrow(k, 2, 0, 5), narrow(v, 2, 0, 5));
+    expect(first.key.shape).toEqual([2, 3, 64, 4]); // room for 64 positions
+    let kv = first;
+    for (let t = 5; t < 64; t++) kv = cache.update(0, narrow(k, 2, t, 1), narrow(v, 2, t, 1));
+    expect(kv.key).toBe(first.key); // the same buffer all along: nothing was copied but the new token
+    kv = cache.update(0, narrow(k, 2, 64, 1), narrow(v, 2, 64, 1));
+    expect(kv.key.shape).toEqual([2, 3, 128, 4]);
+    expect(first.key.isDisposed).toBe(true);
+    kv = cache.update(0, narrow(k, 2, 65, 70), narrow(v, 2, 65, 70));
+    expect(kv.key.shape).toEqual([2, 3, 150, 4]); // capped by maxLength
+    expect(kv.length).toBe(135);
+    expectClose(narrow(kv.key, 2, 0, 135), narrow(k, 2, 0, 135), { atol: 0 });
+    expectClose(narrow(kv.value, 2, 0, 135), narrow(v, 2, 0, 135), { atol: 0 });
+    cache.dispose();
+  });
+
+  it('concatenates instead when a gradient flows through the cache', () => {
+    const k = randn([1, 2, 3, 4], { seed: 3 }).requiresGrad_();
+    const v = randn([1, 2, 3, 4], { seed: 4 });
+    const cache = new KVCache();
+    cache.update(0, narrow(k, 2, 0, 2), narrow(v, 2, 0, 2));
+    const kv = cache.update(0, narrow(k, 2, 2, 1), narrow(v, 2, 2, 1));
+    expect(kv.key.shape).toEqual([1, 2, 3, 4]);
+    sum(kv.key).backward();
+    expectClose(k.grad!, onesLike(k), { atol: 0 });
   });
 });
 

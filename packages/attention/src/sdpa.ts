@@ -17,6 +17,11 @@ export interface AttentionOptions {
   generator?: Generator;
   /** the factor on q·kᵀ (default 1/√D) */
   scale?: number;
+  /**
+   * Attend to the first `keyLength` positions of k and v only (default: all of them): k and v are buffers
+   * filled up to there, as a preallocated KV cache returns them (`LayerKV.length`). Masks cover `keyLength`.
+   */
+  keyLength?: number;
 }
 
 function fmt(t: Tensor): string {
@@ -58,10 +63,15 @@ export function scaledDotProductAttentionWithWeights(
 ): { output: Tensor; weights: Tensor } {
   checkShapes(q, k, v);
   const tq = q.shape[q.rank - 2]!;
-  const tk = k.shape[k.rank - 2]!;
+  const stored = k.shape[k.rank - 2]!;
+  const tk = options.keyLength ?? stored;
+  if (!Number.isInteger(tk) || tk < 0 || tk > stored) {
+    throw new Error(`scaledDotProductAttention: keyLength ${tk} exceeds the ${stored} positions of k and v`);
+  }
+  const bRows = tk === stored ? undefined : tk;
   const scale = options.scale ?? 1 / Math.sqrt(q.shape[q.rank - 1]!);
   // the scale is applied to q ([B,H,Tq,D]) rather than to the scores ([B,H,Tq,Tk]): the same product, fewer elements
-  let scores = matmul(mul(q, scale), k, { transB: true }); // [B,H,Tq,D]·[B,H,Tk,D]ᵀ → [B,H,Tq,Tk]
+  let scores = matmul(mul(q, scale), k, { transB: true, bRows }); // [B,H,Tq,D]·[B,H,Tk,D]ᵀ → [B,H,Tq,Tk]
 
   const userMask = options.mask ?? null;
   const visible = combineMasks(
@@ -80,7 +90,7 @@ export function scaledDotProductAttentionWithWeights(
   const p = options.dropout ?? 0;
   if (p > 0 && options.training)
     weights = dropout(weights, p, { training: true, generator: options.generator });
-  const output = matmul(weights, v); // [B,H,Tq,Tk]·[B,H,Tk,Dv] → [B,H,Tq,Dv]
+  const output = matmul(weights, v, { bRows }); // [B,H,Tq,Tk]·[B,H,Tk,Dv] → [B,H,Tq,Dv]
   return { output, weights };
 }
 

@@ -119,8 +119,11 @@ export class GPT2Attention extends Module {
     const q = reshape(q3, [b, h, t, d]); // [1,B,H,T,D] → [B,H,T,D]
     let k = reshape(k3, [b, h, t, d]);
     let v = reshape(v3, [b, h, t, d]);
-    if (input.cache) ({ key: k, value: v } = input.cache.update(this.layerIdx, k, v)); // → [B,H,Tk,D]
+    let keyLength: number | undefined;
+    // → the cache's [B,H,capacity,D] buffers, filled to keyLength
+    if (input.cache) ({ key: k, value: v, length: keyLength } = input.cache.update(this.layerIdx, k, v));
     const options: AttentionOptions = {
+      keyLength,
       mask: input.mask,
       scale: this.scale,
       dropout: this.attn_dropout.p,
@@ -243,7 +246,9 @@ export class GPT2Model extends Module {
       throw new Error(`GPT2Model: inputIds must be [B,T] int32, got [${ids.shape.join(',')}] ${ids.dtype}`);
     }
     const [, t] = ids.shape as [number, number];
-    const cache = input.pastKeyValues ?? (input.useCache ? new KVCache() : undefined);
+    const cache =
+      input.pastKeyValues ??
+      (input.useCache ? new KVCache({ maxLength: this.config.nPositions }) : undefined);
     const past = cache?.length ?? 0;
     if (past + t > this.config.nPositions) {
       throw new Error(`GPT2Model: ${past + t} positions exceed nPositions ${this.config.nPositions}`);

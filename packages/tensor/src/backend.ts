@@ -107,6 +107,18 @@ export interface Backend {
   ): Storage;
   /** A contiguous copy of x read through offset + strides over `outShape` (permute, slice, expand). */
   copyStrided(x: StridedInput, outShape: Shape): Storage;
+  /**
+   * Optional, and the one kernel that writes into an existing storage: src, read through its strides over
+   * `shape`, is written into `dst` at `dstOffset` through `dstStrides` (a KV cache appending in place). Backends
+   * without it leave the caller to build a new tensor instead.
+   */
+  writeInto?(
+    dst: Storage,
+    dstOffset: number,
+    dstStrides: readonly number[],
+    src: StridedInput,
+    shape: Shape,
+  ): void;
   /** Each part viewed as [outer, inner_p]; the result is [outer, sum(inner_p)]. */
   concat(parts: readonly { storage: Storage; inner: number }[], outer: number, dtype: DType): Storage;
   /** Philox uniform [0,1) or standard normal values: element i from counter offset + floor(i/4), lane i%4. */

@@ -4,8 +4,10 @@ import {
   add,
   arange,
   argmax,
+  canCopyInto,
   cast,
   concat,
+  copyInto_,
   crossEntropy,
   div,
   dropout,
@@ -51,6 +53,7 @@ import {
   tensor,
   transpose,
   where,
+  zeros,
 } from '../src/index.ts';
 import { describeBackends, expectClose, gradcheck } from '../src/testing/index.ts';
 
@@ -259,6 +262,21 @@ describeBackends(['cpu', 'cpu-js', 'gpu'], () => {
           expectClose(Cd.slice((i * 3 + j) * 15, (i * 3 + j + 1) * 15), r, { rtol: 1e-5, atol: 1e-5 });
         }
     });
+    it("bRows reads a prefix of each of b's matrices (a filled buffer), in both layouts", () => {
+      // b: 2 heads × 9 stored rows, of which 5 are filled
+      const q = u([2, 3, 4], 5);
+      const keys = u([2, 9, 4], 6);
+      const ref = matmul(q, narrow(keys, 1, 0, 5), { transB: true });
+      expectClose(matmul(q, keys, { transB: true, bRows: 5 }), ref.dataSync(), { atol: 1e-6 });
+      const w = u([2, 3, 5], 7);
+      const values = u([2, 9, 4], 8);
+      expectClose(matmul(w, values, { bRows: 5 }), matmul(w, narrow(values, 1, 0, 5)).dataSync(), {
+        atol: 1e-6,
+      });
+      expect(() => matmul(w, values, { bRows: 10 })).toThrow(/bRows 10 is outside b's 9 stored rows/);
+      values.requiresGrad_();
+      expect(() => matmul(w, values, { bRows: 5 })).toThrow(/no gradient; call it under noGrad/);
+    });
     it('names the op and the shapes on a mismatch', () => {
       expect(() => matmul(tensor([[1, 2, 3]]), tensor([[1, 2, 3]]))).toThrow(
         'matmul: inner dims differ (3 vs 1), [1,3] × [1,3]',
@@ -300,6 +318,36 @@ describeBackends(['cpu', 'cpu-js', 'gpu'], () => {
         [1, 1, 1],
         [2, 2, 2],
       ]);
+    });
+    it('copyInto_ writes in place along an axis where the backend can, and refuses clearly where not', () => {
+      const buffer = zeros([2, 3, 4]);
+      const src = reshape(arange(12, undefined, 1, { dtype: 'float32' }), [2, 3, 2]);
+      if (!canCopyInto(buffer)) {
+        expect(() => copyInto_(buffer, 2, 1, src)).toThrow(/cannot write in place/);
+        return;
+      }
+      expect(copyInto_(buffer, 2, 1, src)).toBe(buffer);
+      expect(buffer.toArray()).toEqual([
+        [
+          [0, 0, 1, 0],
+          [0, 2, 3, 0],
+          [0, 4, 5, 0],
+        ],
+        [
+          [0, 6, 7, 0],
+          [0, 8, 9, 0],
+          [0, 10, 11, 0],
+        ],
+      ]);
+      copyInto_(buffer, 0, 1, full([1, 3, 4], 7));
+      expect(
+        narrow(buffer, 0, 1, 1)
+          .dataSync()
+          .every((x) => x === 7),
+      ).toBe(true);
+      expect(() => copyInto_(buffer, 2, 3, src)).toThrow(
+        'copyInto_: [2,3,2] float32 does not fit [2,3,4] float32 at 3 along axis 2',
+      );
     });
     it('embedding lookups and out-of-range indices', () => {
       const w = reshape(arange(6, undefined, 1, { dtype: 'float32' }), [3, 2]);

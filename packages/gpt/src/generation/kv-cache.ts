@@ -37,7 +37,7 @@ export class Decoder {
     private readonly model: CausalLM,
     useCache: boolean,
   ) {
-    this.cache = useCache ? new KVCache() : null;
+    this.cache = useCache ? new KVCache({ maxLength: model.config.nPositions }) : null;
   }
 
   /**

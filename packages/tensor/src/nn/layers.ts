@@ -40,7 +40,10 @@ export function normal_(t: Tensor, std: number, options: InitOptions = {}): Tens
   return noGrad(() =>
     tidy(() =>
       t.assign(
-        mul(randn(t.shape, { generator: options.generator ?? getDefaultGenerator(), backend: t.backend }), std),
+        mul(
+          randn(t.shape, { generator: options.generator ?? getDefaultGenerator(), backend: t.backend }),
+          std,
+        ),
       ),
     ),
   );
@@ -87,7 +90,10 @@ export class Embedding extends Module {
     if (this.paddingIdx !== null && initEnabled) {
       noGrad(() =>
         tidy(() => {
-          const row = reshape(arange(numEmbeddings, undefined, 1, { backend: w.backend }), [numEmbeddings, 1]);
+          const row = reshape(arange(numEmbeddings, undefined, 1, { backend: w.backend }), [
+            numEmbeddings,
+            1,
+          ]);
           w.assign(where(eq(row, this.paddingIdx!), 0, w));
         }),
       );

@@ -22,7 +22,9 @@ export { embedding, type IndexSelectOptions, indexSelect, takeLast } from './gat
 export { linear, type MatmulOptions, matmul } from './matmul.ts';
 export { argmax, max, mean, min, type ReduceOptions, sum, sumToShape } from './reduce.ts';
 export {
+  canCopyInto,
   concat,
+  copyInto_,
   expand,
   flatten,
   narrow,

@@ -1,3 +1,4 @@
+import { isGradEnabled } from '../autograd.ts';
 import { broadcastShapes, fmt, sizeOf } from '../shape.ts';
 import { makeTensor, type Tensor } from '../tensor.ts';
 import { add as addBias } from './binary.ts';
@@ -10,6 +11,11 @@ export interface MatmulOptions {
   transA?: boolean;
   /** use b's last two axes transposed (b is stored [..., n, k]); how Linear computes x·Wᵀ */
   transB?: boolean;
+  /**
+   * Use only the first `bRows` stored rows of each of b's matrices (n = bRows with transB, else k = bRows): a
+   * preallocated buffer read up to its filled length, as attention reads a KV cache. No gradient reaches b.
+   */
+  bRows?: number;
 }
 
 /**
@@ -26,7 +32,15 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   const label = `${fmt(a.shape)}${transA ? 'ᵀ' : ''} × ${fmt(b.shape)}${transB ? 'ᵀ' : ''}`;
   if (a.rank < 2 || b.rank < 2) throw new Error(`matmul: both operands need at least 2 dims, got ${label}`);
   const [a0, a1] = a.shape.slice(-2) as [number, number];
-  const [b0, b1] = b.shape.slice(-2) as [number, number];
+  const [stored0, b1] = b.shape.slice(-2) as [number, number];
+  const bRows = options.bRows ?? stored0;
+  if (!Number.isInteger(bRows) || bRows < 0 || bRows > stored0) {
+    throw new Error(`matmul: bRows ${options.bRows} is outside b's ${stored0} stored rows, ${label}`);
+  }
+  if (bRows !== stored0 && b.requiresGrad && isGradEnabled()) {
+    throw new Error(`matmul: bRows reads part of b, which gets no gradient; call it under noGrad, ${label}`);
+  }
+  const b0 = bRows;
   const m = transA ? a1 : a0;
   const k = transA ? a0 : a1;
   const kb = transB ? b1 : b0;
@@ -52,7 +66,7 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
     return [expand(t, [...batchShape, rows, cols]), rows * cols];
   };
   let [ea, aStride] = batched(a, aBatch, a0, a1);
-  let [eb, bStride] = batched(b, bBatch, b0, b1);
+  let [eb, bStride] = batched(b, bBatch, stored0, b1);
   let info = { batch, m, n, k, transA, transB, aBatchStride: aStride, bBatchStride: bStride };
   // [B..., m, k] · [k, n]: one tall product instead of B small ones
   if (!transA && bStride === 0 && batch > 1 && aStride !== 0) {
@@ -71,12 +85,15 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
       let gb: Tensor | null = null;
       if (a.requiresGrad) {
         // C = op(A)·op(B): dA = dC·op(B)ᵀ, or (dC·op(B)ᵀ)ᵀ = op(B)·dCᵀ when A is stored transposed
+        // (a prefix of b's rows is the same prefix of op(B)ᵀ's stored rows when A is not transposed)
+        if (transA && bRows !== stored0)
+          throw new Error(`matmul: no gradient for a transposed a with bRows, ${label}`);
         const full = transA
           ? matmul(b, g, { transA: transB, transB: true })
-          : matmul(g, b, { transB: !transB });
+          : matmul(g, b, { transB: !transB, bRows });
         ga = sumToShape(full, a.shape);
       }
-      if (b.requiresGrad) {
+      if (b.requiresGrad && bRows === stored0) {
         // dB = op(A)ᵀ·dC, or dCᵀ·op(A) when B is stored transposed
         const full = transB
           ? matmul(g, a, { transA: true, transB: transA })

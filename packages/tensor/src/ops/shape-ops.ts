@@ -1,3 +1,4 @@
+import { isGradEnabled } from '../autograd.ts';
 import { fmt, normalizeAxis, type Shape, shapesEqual, sizeOf, stridesOf } from '../shape.ts';
 import { makeTensor, type Tensor } from '../tensor.ts';
 import { zeros } from './create.ts';
@@ -230,4 +231,50 @@ export function split(x: Tensor, sizesOrCount: number | readonly number[], axis 
     at += n;
     return part;
   });
+}
+
+/**
+ * Writes `src` into `dst` in place at [start, start + src.shape[axis]) along `axis` (PyTorch's
+ * `dst.narrow(axis, start, n).copy_(src)`): the one op that changes an existing tensor, for buffers such as a
+ * preallocated KV cache. No gradient flows through it. Needs a backend with `writeInto` (the CPU backend);
+ * `canCopyInto` says whether `dst`'s has it.
+ */
+export function copyInto_(dst: Tensor, axis: number, start: number, src: Tensor): Tensor {
+  const a = normalizeAxis('copyInto_', axis, dst.rank);
+  checkSameBackend('copyInto_', dst, src);
+  const n = src.shape[a];
+  if (
+    src.rank !== dst.rank ||
+    src.dtype !== dst.dtype ||
+    src.shape.some((d, i) => i !== a && d !== dst.shape[i]) ||
+    n === undefined ||
+    !Number.isInteger(start) ||
+    start < 0 ||
+    start + n > dst.shape[a]!
+  ) {
+    throw new Error(
+      `copyInto_: ${fmt(src.shape)} ${src.dtype} does not fit ${fmt(dst.shape)} ${dst.dtype} at ${start} along axis ${axis}`,
+    );
+  }
+  if (isGradEnabled() && (src.requiresGrad || dst.requiresGrad)) {
+    throw new Error('copyInto_: no gradient flows through an in-place write; call it under noGrad');
+  }
+  const write = dst.backend.writeInto;
+  if (write === undefined)
+    throw new Error(`copyInto_: the ${dst.backend.name} backend cannot write in place`);
+  const dstStrides = stridesOf(dst.shape);
+  write.call(
+    dst.backend,
+    dst.storage,
+    start * dstStrides[a]!,
+    dstStrides,
+    { storage: src.storage, dtype: src.dtype, offset: 0, strides: stridesOf(src.shape) },
+    src.shape,
+  );
+  return dst;
+}
+
+/** Whether `t`'s backend can write into existing storage (`copyInto_`). */
+export function canCopyInto(t: Tensor): boolean {
+  return t.backend.writeInto !== undefined;
 }

@@ -230,8 +230,8 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
   const pool = new BufferPool();
   const memory = engine?.memory ?? null;
   // tensors in the engine's memory where it is shared (see EngineMemory), else pooled heap arrays
-  const resident = memory !== null && memory.shared && options.resident !== false;
-  const alloc: Alloc = resident ? (dtype, size) => memory.alloc(dtype, size) : pool.alloc;
+  const home = memory?.shared && options.resident !== false ? memory : null;
+  const alloc: Alloc = home ? (dtype, size) => home.alloc(dtype, size) : pool.alloc;
   const wasmKernels: WasmKernels | null = engine ? createWasmFused(engine, alloc) : null;
   return {
     name: 'cpu',
@@ -239,21 +239,21 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     ready: gemm.ready,
     memory,
     upload(data) {
-      if (!resident) return data;
+      if (!home) return data;
       // written into the engine's memory once (a model's weights when it is built or loaded)
       const out = alloc(dtypeOfArray(data), data.length);
       out.set(data);
       return out;
     },
     fill(dtype, size, value) {
-      if (resident) return memory.alloc(dtype, size).fill(value);
+      if (home) return home.alloc(dtype, size).fill(value);
       // a fresh typed array is zeroed lazily by the OS: zeros cost nothing until written
       return value === 0 ? arrayFor(dtype, size) : alloc(dtype, size).fill(value);
     },
     readSync: (s) => asArray(s).slice(),
     read: (s) => Promise.resolve(asArray(s).slice()),
     free(s) {
-      if (resident) memory.free(asArray(s));
+      if (home) home.free(asArray(s));
       // garbage-collected; disposed arrays are kept for reuse
       else pool.put(asArray(s));
     },
@@ -374,6 +374,20 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     },
     copyStrided(x, outShape) {
       return copyStridedKernel(alloc, x, outShape);
+    },
+    writeInto(dst, dstOffset, dstStrides, src, shape) {
+      const d = asArray(dst);
+      const s = asArray(src.storage);
+      const { shape: cs, strides } = coalesce(shape, [dstStrides, src.strides]);
+      const last = cs.length - 1;
+      const sd = strides[0]![last]!;
+      const ss = strides[1]![last]!;
+      forEachRow(cs, strides, [dstOffset, src.offset], (_o, offs, n) => {
+        const i0 = offs[0]!;
+        const j0 = offs[1]!;
+        if (sd === 1 && ss === 1) d.set(s.subarray(j0, j0 + n), i0);
+        else for (let j = 0; j < n; j++) d[i0 + j * sd] = s[j0 + j * ss]!;
+      });
     },
     concat(parts, outer, dtype) {
       const total = parts.reduce((n, p) => n + p.inner, 0);

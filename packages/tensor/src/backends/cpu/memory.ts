@@ -117,7 +117,8 @@ export class EngineMemory {
     if (address >= 0) this.freeBytes -= cls;
     else {
       // freed blocks of other sizes are merged and reused before the memory grows much beyond them
-      if (this.freeBytes >= cls && this.freeBytes > this.memory.buffer.byteLength / 4) address = this.fit(cls);
+      if (this.freeBytes >= cls && this.freeBytes > this.memory.buffer.byteLength / 4)
+        address = this.fit(cls);
       if (address < 0) address = this.bump(cls);
       if (address < 0) address = this.fit(cls);
       if (address < 0) return -1;
@@ -205,7 +206,10 @@ export class EngineMemory {
       if (address >= 0) {
         const buffer = this.memory.buffer;
         this.buffers.add(buffer);
-        const view = dtype === 'float32' ? new Float32Array(buffer, address, size) : new Int32Array(buffer, address, size);
+        const view =
+          dtype === 'float32'
+            ? new Float32Array(buffer, address, size)
+            : new Int32Array(buffer, address, size);
         this.registry?.register(view, this.live.get(address)!, view);
         return view;
       }

@@ -299,7 +299,8 @@ describe('operands in the engine memory, and the matrix-vector path (m ≤ 4)', 
         engine.gemm(g);
         // the same A stored transposed goes through packing and the 4×8 micro-kernel
         const at = new Float32Array(g.aOffset + m * k);
-        for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) at[g.aOffset + p * m + i] = g.a[g.aOffset + i * k + p]!;
+        for (let i = 0; i < m; i++)
+          for (let p = 0; p < k; p++) at[g.aOffset + p * m + i] = g.a[g.aOffset + i * k + p]!;
         const h = { ...g, a: at, transA: true, out: new Float32Array(g.out.length) };
         engine.gemm(h);
         let worst = 0;

@@ -1,6 +1,6 @@
-import { checkGemmArgs } from './gemm-js.ts';
 import { ENGINE_WASM_SHARED, ENGINE_WASM_SINGLE } from '../generated/engine-wasm.ts';
 import { EngineMemory, HEAP_BASE } from '../memory.ts';
+import { checkGemmArgs } from './gemm-js.ts';
 import type { GemmArgs, GemmEngine } from './types.ts';
 
 // Memory layout (bytes). The first page holds the control block and the parameter block, then the module's
@@ -203,7 +203,8 @@ export class WasmGemmEngine implements GemmEngine {
     this.memory = memory;
     const instance = new WebAssembly.Instance(module, { env: { memory: memory.memory } });
     this.exports = instance.exports as unknown as EngineExports;
-    if (this.exports.heapBase() > HEAP_BASE) throw new Error('gemm: the module\'s static data overlaps the heap');
+    if (this.exports.heapBase() > HEAP_BASE)
+      throw new Error("gemm: the module's static data overlaps the heap");
     this.threads = threads;
     this.ready = threads > 1 ? this.startWorkers(module, threads - 1) : Promise.resolve();
   }
@@ -311,7 +312,8 @@ export class WasmGemmEngine implements GemmEngine {
     const work = batch * m * n * k;
     let nt = this.poolUp && work >= this.parallelThreshold ? this.threads : 1;
     // Operands: in place where they live in the engine's memory, else copied (a shared operand once).
-    const span = (stride: number, size: number): number => (stride === 0 ? size : (batch - 1) * stride + size);
+    const span = (stride: number, size: number): number =>
+      stride === 0 ? size : (batch - 1) * stride + size;
     const aAddr = this.operand(args.a, args.aOffset, span(args.aBatchStride, m * k), scratch);
     const bAddr = this.operand(args.b, args.bOffset, span(args.bBatchStride, k * n), scratch);
     const outResident = this.memory.isResident(args.out);
@@ -430,7 +432,13 @@ export class WasmGemmEngine implements GemmEngine {
 type Range = [b0: number, b1: number, m0: number, m1: number, n0: number, n1: number];
 
 /** Splits C's columns across threads in multiples of `multiple` (the micro-kernel's 8); returns the non-empty ranges. */
-export function partitionColumns(batch: number, m: number, n: number, threads: number, multiple = NR): Range[] {
+export function partitionColumns(
+  batch: number,
+  m: number,
+  n: number,
+  threads: number,
+  multiple = NR,
+): Range[] {
   const ranges: Range[] = [];
   const cols = align(Math.ceil(n / threads), multiple);
   for (let n0 = 0; n0 < n; n0 += cols) ranges.push([0, batch, 0, m, n0, Math.min(n, n0 + cols)]);

@@ -131,7 +131,8 @@ export function createWasmFused(
       const result = fn();
       if (pending.length > 0) {
         const { f32: view } = mem.views();
-        for (const [array, address] of pending) array.set(view.subarray(address / 4, address / 4 + array.length));
+        for (const [array, address] of pending)
+          array.set(view.subarray(address / 4, address / 4 + array.length));
       }
       return result;
     } finally {
