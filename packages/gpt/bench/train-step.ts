@@ -54,7 +54,7 @@ export const GPU_SHAPES: readonly Shape[] = [
 
 /**
  * Seconds per training step of `shape` on the current backend: one untimed warm-up step (shader compilation,
- * WebAssembly tier-up), then the mean of up to `steps` timed ones, fewer once `budgetS` seconds have gone.
+ * WebAssembly tier-up), then the median of up to `steps` timed ones, fewer once `budgetS` seconds have gone.
  */
 export async function stepSeconds(
   shape: Shape,
@@ -113,5 +113,7 @@ export async function stepSeconds(
     for (const p of model.parameters()) p.dispose();
     ids.dispose();
   }
-  return times.reduce((a, b) => a + b, 0) / times.length;
+  const sorted = times.sort((a, b) => a - b);
+  const h = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2;
 }
