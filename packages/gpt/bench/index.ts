@@ -267,7 +267,7 @@ function pytorchComparison(results: BenchResult[]): void {
       peak_rss_mb: number;
     };
     log(
-      `  pytorch ${r.torch}: ${r.tokens_per_s.toFixed(0)} tokens/s on ${r.threads} thread(s), peak rss ${r.peak_rss_mb.toFixed(0)} MB`,
+      `  pytorch ${r.torch} (${r.blas}): ${r.tokens_per_s.toFixed(0)} tokens/s on ${r.threads} thread(s), peak rss ${r.peak_rss_mb.toFixed(0)} MB`,
     );
     results.push({
       name,

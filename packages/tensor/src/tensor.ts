@@ -150,7 +150,23 @@ export class Tensor {
       // gradients given to leaves in this pass: a leaf owns its .grad, so one tensor never goes to two leaves
       const given = new Set<Tensor>();
       if (grad !== undefined) given.add(grad);
-      grads.set(this, grad ?? ops.onesLike(this));
+      // Intermediate gradients are freed as soon as nothing needs them (as PyTorch's backward does), so the
+      // pass holds the activations and a few gradients at a time rather than every gradient of the graph. A
+      // backward function may pass one tensor on to several inputs (add) or return its own input (reshape's
+      // views share storage), so each gradient tensor counts the places it is pending in.
+      const uses = new Map<Tensor, number>();
+      const hold = (x: Tensor): void => void uses.set(x, (uses.get(x) ?? 0) + 1);
+      const release = (x: Tensor): void => {
+        const n = (uses.get(x) ?? 0) - 1;
+        if (n > 0) uses.set(x, n);
+        else {
+          uses.delete(x);
+          if (!given.has(x)) x.dispose();
+        }
+      };
+      const seed = grad ?? ops.onesLike(this);
+      grads.set(this, seed);
+      hold(seed);
       for (let i = order.length - 1; i >= 0; i--) {
         const t = order[i]!;
         const g = grads.get(t);
@@ -159,6 +175,7 @@ export class Tensor {
         const node = t._node;
         if (node === null) {
           // a leaf: every contribution has been summed by now (topological order); accumulate into .grad
+          uses.delete(g);
           const own = given.has(g) ? ops.clone(g) : g;
           given.add(own);
           if (t.grad === null) t.grad = own;
@@ -167,23 +184,35 @@ export class Tensor {
             t.grad.dispose(); // the leaf's own tensor from an earlier pass
             t.grad = sum;
           }
+          given.add(t.grad);
           keep(t.grad); // gradients outlive the tidy scope that ran backward
           continue;
         }
-        // intermediate gradients are not disposed here (backward functions may pass one tensor to several
-        // inputs); a tidy around the training step frees them
         const inputGrads = node.backward(g);
         node.inputs.forEach((input, k) => {
           const ig = inputGrads[k];
-          if (ig === null || ig === undefined || !input.requiresGrad) return;
+          if (ig === null || ig === undefined) return;
+          hold(ig);
+          if (!input.requiresGrad) return;
           if (!shapesEqual(ig.shape, input.shape)) {
             throw new Error(
               `backward of ${node.op}: gradient ${fmt(ig.shape)} for input ${fmt(input.shape)}`,
             );
           }
           const prev = grads.get(input);
-          grads.set(input, prev === undefined ? ig : ops.add(prev, ig));
+          if (prev === undefined) {
+            grads.set(input, ig);
+            hold(ig);
+          } else {
+            const sum = ops.add(prev, ig);
+            grads.set(input, sum);
+            hold(sum);
+            release(prev);
+          }
         });
+        // this node's own gradient and the returned ones that went nowhere
+        release(g);
+        for (const ig of inputGrads) if (ig) release(ig);
         if (!options.retainGraph) t._node = null;
       }
     });

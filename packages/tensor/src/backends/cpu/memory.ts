@@ -11,6 +11,8 @@ const ALIGN = 64;
 export interface MemoryStats {
   /** bytes of live blocks (tensors, and the scratch of a kernel call under way) */
   inUse: number;
+  /** the most bytes in use at once so far */
+  peakInUse: number;
   /** bytes of freed blocks kept for reuse */
   free: number;
   /** the WebAssembly memory's size */
@@ -67,6 +69,7 @@ export class EngineMemory {
   private readonly pool = new BufferPool();
   private readonly registry: FinalizationRegistry<Block> | null;
   private inUse = 0;
+  private peakInUse = 0;
   private freeBytes = 0;
   private heapFallbacks = 0;
   private f32View: Float32Array;
@@ -125,6 +128,7 @@ export class EngineMemory {
     }
     this.live.set(address, { address, cls });
     this.inUse += cls;
+    if (this.inUse > this.peakInUse) this.peakInUse = this.inUse;
     return address;
   }
 
@@ -237,6 +241,7 @@ export class EngineMemory {
   stats(): MemoryStats {
     return {
       inUse: this.inUse,
+      peakInUse: this.peakInUse,
       free: this.freeBytes,
       committed: this.memory.buffer.byteLength,
       heapFallbacks: this.heapFallbacks,
