@@ -52,12 +52,41 @@ export function havePyTorch(): boolean {
   return r.status === 0;
 }
 
-/** Runs a Python script that prints one JSON line last; returns its parsed value (or throws with stderr). */
+/**
+ * Python that says which BLAS PyTorch's matrix products run on: OpenBLAS and its kernel where libblas.so.3 is
+ * OpenBLAS (Debian's libopenblas0-pthread), else 'reference BLAS' (Debian's python3-torch alone: several times
+ * slower, no fair competitor). Scripts print it as "blas" in their JSON.
+ */
+export const PYTHON_BLAS = `
+def blas():
+    import ctypes
+    try:
+        lib = ctypes.CDLL('libblas.so.3'); lib.openblas_get_corename.restype = ctypes.c_char_p
+        return 'OpenBLAS ' + lib.openblas_get_corename().decode()
+    except Exception:
+        return 'reference BLAS'
+`;
+
+/**
+ * Runs a Python script that prints one JSON line last; returns its parsed value (or throws with stderr).
+ * OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for it, so OpenBLAS picks its own kernel for this processor
+ * (some machines set them to work around old OpenBLAS builds; a current one runs slower under them).
+ */
 export function runPython(script: string, args: string[] = []): unknown {
-  const r = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  const r = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 24, env });
   if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!);
+}
+
+/** The median of a list of numbers. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
 /** Prints a table of results for people. */

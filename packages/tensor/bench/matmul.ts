@@ -1,10 +1,12 @@
-// Matrix-product GFLOP/s: the tsformer GEMM engine (WebAssembly SIMD, all cores and one), TF.js's wasm
-// backend (tf.matMul, threads as it gives them in Node) and a plain JS loop (gemmJs), on the same inputs
-// in the same process, after the same warm-up.
+// Matrix-product GFLOP/s: the tsformer GEMM engine (WebAssembly SIMD, all cores and one; operands in the
+// engine's memory, where tensors live), TF.js's wasm backend (tf.matMul, threads as it gives them in Node) and a
+// plain JS loop (gemmJs), on the same inputs in the same process, after the same warm-up. Matrix-vector rows
+// (one row of A: decoding) also report GB/s of B read, the figure that bounds them.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { createGemmEngine, type GemmArgs, type GemmEngine, gemmJs } from '../src/backends/cpu/gemm/index.ts';
+import type { WasmGemmEngine } from '../src/backends/cpu/gemm/wasm-engine.ts';
 import { type BenchResult, type BenchSection, round, timeMedian } from './harness.ts';
 
 interface Shape {
@@ -33,6 +35,8 @@ function shapes(): Shape[] {
   ] as const)
     add(1, 4096, 1536, 384, ta, tb);
   add(48, 256, 256, 64); // attention scores: [48, 256, 64] · [48, 64, 256]
+  add(1, 1, 3072, 768); // decoding one token through GPT-2's MLP (Conv1D weight [768, 3072])
+  add(1, 1, 50257, 768, false, true); // GPT-2's tied LM head on the last position: x·wteᵀ
   return list;
 }
 
@@ -79,8 +83,22 @@ export const matmulBench: BenchSection = async (log) => {
     const flop = 2 * s.batch * s.m * s.n * s.k;
     return { s, args, flop, gflops: (ms: number): number => flop / ms / 1e6 };
   });
+  // our operands live in the engine's memory, as tensors do (the products read and write them in place)
+  const resident = (e: GemmEngine, g: GemmArgs): GemmArgs => {
+    const memory = (e as Partial<WasmGemmEngine>).memory;
+    if (!memory?.shared) return g;
+    const put = (x: Float32Array): Float32Array => {
+      const v = memory.alloc('float32', x.length) as Float32Array;
+      v.set(x);
+      return v;
+    };
+    return { ...g, a: put(g.a), b: put(g.b), out: put(g.out) };
+  };
   const ours = (e: GemmEngine): number[] =>
-    cases.map((c) => c.gflops(timeMedian(() => e.gemm(c.args), { warmup: 3, runs: 9 })));
+    cases.map((c) => {
+      const args = resident(e, c.args);
+      return c.gflops(timeMedian(() => e.gemm(args), { warmup: 3, runs: 9 }));
+    });
   const tsformer = ours(engine);
   const tsformer1 = ours(single);
   const tfjs = cases.map(({ s, args, gflops }) => {
@@ -121,6 +139,22 @@ export const matmulBench: BenchSection = async (log) => {
       { name: s.name, impl: 'tsformer/tfjs-wasm', unit: 'ratio', value: round(ours2 / theirs) },
       { name: s.name, impl: 'tsformer/js', unit: 'ratio', value: round(ours2 / loop) },
     );
+    if (s.m === 1) {
+      // GB/s of B read: bytes of B over the time a product took (GFLOP/s = 2·k·n / time)
+      const gbs = (g: number): number => round((g * 4) / 2);
+      results.push(
+        {
+          name: s.name,
+          impl: 'tsformer',
+          backend: 'cpu',
+          threads: engine.threads,
+          unit: 'GB/s',
+          value: gbs(ours2),
+        },
+        { name: s.name, impl: 'tsformer', backend: 'cpu', threads: 1, unit: 'GB/s', value: gbs(ours1) },
+        { name: s.name, impl: 'tfjs-wasm', threads: tfThreads, unit: 'GB/s', value: gbs(theirs) },
+      );
+    }
     log(
       `${s.name.padEnd(34)}${ours2.toFixed(1).padStart(12)}${ours1.toFixed(1).padStart(12)}` +
         `${theirs.toFixed(1).padStart(13)}${loop.toFixed(2).padStart(8)}${(ours2 / theirs).toFixed(1).padStart(8)}×` +
