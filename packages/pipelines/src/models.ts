@@ -20,7 +20,7 @@ import {
   fromHfConfig as gptFromHfConfig,
   isIgnoredGpt2Tensor,
 } from '@tsformer/gpt';
-import { Generator, noGrad, type Tensor, tensor } from '@tsformer/tensor';
+import { Generator, hostArray, noGrad, type Tensor, tensor } from '@tsformer/tensor';
 import { type Module, normal_, withoutInit } from '@tsformer/tensor/nn';
 import { type HeaderEntry, readHeader, readTensorInto } from './safetensors.ts';
 import { MissingFileError, type ModelSource } from './source.ts';
@@ -298,18 +298,29 @@ export async function loadWeights(
       `${source.description}: the checkpoint does not match ${model.constructor.name}: ${parts.join('; ')}`,
     );
   }
+  // a few reads in flight: the file system's threads copy (and fault in the destination pages) side by side
   let loaded = 0;
-  for (const { file, fileName, name, entry } of plan) {
-    const p = params.get(name)!;
-    await readParameter(source, file, fileName, entry, p);
-    loaded++;
-    options.onProgress?.({ loaded, total: plan.length, name });
-  }
+  let next = 0;
+  const reader = async (): Promise<void> => {
+    while (next < plan.length) {
+      const { file, fileName, name, entry } = plan[next++]!;
+      await readParameter(source, file, fileName, entry, params.get(name)!);
+      loaded++;
+      options.onProgress?.({ loaded, total: plan.length, name });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READS_IN_FLIGHT, plan.length) }, reader));
   if (report.missing.length) initMissing(params, report.missing, options.initializerRange);
   return report;
 }
 
-/** Reads a tensor into a fresh array and hands it to the parameter without another copy. */
+/** Parameter reads in flight at once while loading (libuv's default pool has four threads). */
+const READS_IN_FLIGHT = 4;
+
+/**
+ * Reads a tensor straight into the memory the backend keeps it in (`hostArray`: the CPU engine's memory) and hands
+ * it to the parameter without another copy.
+ */
 async function readParameter(
   source: ModelSource,
   file: string,
@@ -317,7 +328,7 @@ async function readParameter(
   entry: HeaderEntry,
   p: Tensor,
 ): Promise<void> {
-  const data = new Float32Array(p.size);
+  const data = hostArray('float32', p.size, p.backend) as Float32Array;
   await readTensorInto(source, file, fileName, entry, data);
   noGrad(() => p.assign(tensor(data, p.shape, { backend: p.backend, copy: false })));
 }

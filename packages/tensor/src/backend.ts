@@ -68,6 +68,12 @@ export interface Backend {
   readonly name: string;
   /** Takes ownership of `data` (the backend may keep it as its storage). */
   upload(data: TypedArray): Storage;
+  /**
+   * Optional: an array (contents unspecified) for the caller to fill and then pass to `upload`, which takes it
+   * as its storage without a copy: the CPU backend's lives in its engine memory, so a file read into it (a
+   * model's weights) is where the kernels read it. `hostArray` falls back to a plain typed array.
+   */
+  allocHost?(dtype: DType, size: number): TypedArray;
   fill(dtype: DType, size: number, value: number): Storage;
   /** Synchronous read; a GPU backend throws and points to `read`. */
   readSync(storage: Storage, dtype: DType, size: number): TypedArray;

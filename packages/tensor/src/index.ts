@@ -55,6 +55,7 @@ export {
   expand,
   flatten,
   full,
+  hostArray,
   ge,
   gelu,
   geluNew,

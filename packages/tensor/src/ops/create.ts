@@ -58,7 +58,7 @@ export function tensor(
     const dtype = options.dtype ?? dtypeOfArray(data as TypedArray);
     if (options.copy === false && dtype === dtypeOfArray(data as TypedArray)) values = data as TypedArray;
     else {
-      values = arrayFor(dtype, data.length);
+      values = hostArray(dtype, data.length, backend); // copied once, straight to where the backend keeps it
       values.set(data as TypedArray);
     }
     outShape = shape ? [...shape] : [data.length];
@@ -66,7 +66,7 @@ export function tensor(
     const dtype = options.dtype ?? 'float32';
     const inferred = inferShape(data as NestedInput);
     const n = sizeOf(inferred);
-    values = arrayFor(dtype, n);
+    values = hostArray(dtype, n, backend);
     flatten('tensor', data as NestedInput, inferred, values);
     outShape = shape ? [...shape] : inferred;
   }
@@ -108,9 +108,9 @@ export function onesLike(t: Tensor): Tensor {
 export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
   const [lo, hi] = end === undefined ? [0, start] : [start, end];
   const n = Math.max(0, Math.ceil((hi - lo) / step));
-  const values = arrayFor(options.dtype ?? 'int32', n);
-  for (let i = 0; i < n; i++) values[i] = lo + i * step;
   const backend = options.backend ?? getBackend();
+  const values = hostArray(options.dtype ?? 'int32', n, backend);
+  for (let i = 0; i < n; i++) values[i] = lo + i * step;
   return makeTensor(backend, backend.upload(values), [n], options.dtype ?? 'int32');
 }
 
@@ -147,4 +147,13 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
 /** Standard normal values from the counter-based generator. */
 export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
   return draw('normal', shape, options);
+}
+
+/**
+ * An array of `size` elements (contents unspecified) to fill and hand to `tensor(data, shape, { copy: false })`,
+ * which then takes it without a copy: on the CPU backend it already lives in the engine's memory, so reading a
+ * file into it (model weights) writes them where the kernels read them. A plain typed array on other backends.
+ */
+export function hostArray(dtype: DType, size: number, backend: Backend = getBackend()): TypedArray {
+  return backend.allocHost?.(dtype, size) ?? arrayFor(dtype, size);
 }

@@ -9,6 +9,7 @@ export {
   arange,
   type CreateOptions,
   full,
+  hostArray,
   ones,
   onesLike,
   type RandomOptions,

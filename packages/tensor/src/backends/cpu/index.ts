@@ -239,14 +239,16 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     ready: gemm.ready,
     memory,
     upload(data) {
-      if (!home) return data;
+      // an array from allocHost is in the engine's memory already, and becomes the storage as it is
+      if (!home || home.isResident(data)) return data;
       // written into the engine's memory once (a model's weights when it is built or loaded)
       const out = alloc(dtypeOfArray(data), data.length);
       out.set(data);
       return out;
     },
+    allocHost: home ? (dtype, size) => home.alloc(dtype, size) : undefined,
     fill(dtype, size, value) {
-      if (home) return home.alloc(dtype, size).fill(value);
+      if (home) return value === 0 ? home.zeros(dtype, size) : home.alloc(dtype, size).fill(value);
       // a fresh typed array is zeroed lazily by the OS: zeros cost nothing until written
       return value === 0 ? arrayFor(dtype, size) : alloc(dtype, size).fill(value);
     },

@@ -69,6 +69,8 @@ export class EngineMemory {
   private readonly pool = new BufferPool();
   private readonly registry: FinalizationRegistry<Block> | null;
   private inUse = 0;
+  /** whether the last block allocated came from never-used memory (all zeros) */
+  private fresh = false;
   private peakInUse = 0;
   private freeBytes = 0;
   private heapFallbacks = 0;
@@ -117,6 +119,7 @@ export class EngineMemory {
   allocBlock(bytes: number): number {
     const cls = Math.max(ALIGN, Math.ceil(sizeClass(Math.max(1, bytes)) / ALIGN) * ALIGN);
     let address = this.freeLists.get(cls)?.pop() ?? -1;
+    this.fresh = false;
     if (address >= 0) this.freeBytes -= cls;
     else {
       // freed blocks of other sizes are merged and reused before the memory grows much beyond them
@@ -137,6 +140,8 @@ export class EngineMemory {
     const end = address + bytes;
     if (end > this.memory.buffer.byteLength && !this.grow(end)) return -1;
     this.top = end;
+    // memory above the top has never been written: a WebAssembly memory grows zeroed
+    this.fresh = true;
     return address;
   }
 
@@ -224,8 +229,10 @@ export class EngineMemory {
 
   /** A tensor's storage filled with zeros. */
   zeros(dtype: DType, size: number): TypedArray {
-    // a fresh heap array is zeroed lazily by the OS; a reused block has to be cleared
-    return this.shared ? this.alloc(dtype, size).fill(0) : arrayFor(dtype, size);
+    if (!this.shared) return arrayFor(dtype, size); // zeroed lazily by the OS
+    const array = this.alloc(dtype, size);
+    // a block from never-used memory is zeros already (and its pages are not touched until written)
+    return this.fresh && this.isResident(array) ? array : array.fill(0);
   }
 
   /** Frees a storage from `alloc`; views of anything else are ignored (the garbage collector has them). */
