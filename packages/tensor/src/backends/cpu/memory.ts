@@ -62,6 +62,8 @@ export class EngineMemory {
   /** true when tensors live in the memory (a shared memory) */
   readonly shared: boolean;
   private top = HEAP_BASE;
+  /** the highest top so far: memory above it has never been handed out */
+  private highWater = HEAP_BASE;
   private readonly freeLists = new Map<number, number[]>();
   /** live blocks by address */
   private readonly live = new Map<number, Block>();
@@ -140,8 +142,10 @@ export class EngineMemory {
     const end = address + bytes;
     if (end > this.memory.buffer.byteLength && !this.grow(end)) return -1;
     this.top = end;
-    // memory above the top has never been written: a WebAssembly memory grows zeroed
-    this.fresh = true;
+    // memory above the high-water mark has never been written (a WebAssembly memory grows zeroed); below it,
+    // `fit` may have lowered the top over blocks that were used
+    this.fresh = address >= this.highWater;
+    this.highWater = Math.max(this.highWater, end);
     return address;
   }
 
