@@ -437,7 +437,7 @@ export function partitionColumns(
   m: number,
   n: number,
   threads: number,
-  multiple = NR,
+  multiple: number = NR,
 ): Range[] {
   const ranges: Range[] = [];
   const cols = align(Math.ceil(n / threads), multiple);
