@@ -264,6 +264,7 @@ function pytorchComparison(results: BenchResult[]): void {
       tokens_per_s: number;
       threads: number;
       torch: string;
+      blas: string;
       peak_rss_mb: number;
     };
     log(
