@@ -586,3 +586,41 @@ export function sumMiddle(x: usize, out: usize, acc: usize, outer: i32, len: i32
     for (let i = 0; i < inner; i++) store<f32>(or + (<usize>i << 2), <f32>load<f64>(acc + (<usize>i << 3)));
   }
 }
+
+// ---- AdamW (torch.optim.AdamW's arithmetic, in float64 as the TypeScript kernel computes it) ----
+
+// In place over n elements: m = b1·m + (1−b1)·g, v = b2·v + (1−b2)·g², then
+// p = p·decay − stepSize·m / (√v / bc2Sqrt + eps), with m and v unrounded in that last step (as in fused.ts), so
+// the result equals the TypeScript kernel's bit for bit. Two lanes of float64 at a time.
+export function adamw(p: usize, g: usize, m: usize, v: usize, n: i32, decay: f64, stepSize: f64, b1: f64, c1: f64, b2: f64, c2: f64, bc2Sqrt: f64, eps: f64): void {
+  const vb1 = f64x2.splat(b1);
+  const vc1 = f64x2.splat(c1);
+  const vb2 = f64x2.splat(b2);
+  const vc2 = f64x2.splat(c2);
+  const vdecay = f64x2.splat(decay);
+  const vstep = f64x2.splat(stepSize);
+  const vbc2 = f64x2.splat(bc2Sqrt);
+  const veps = f64x2.splat(eps);
+  const n2 = n & ~1;
+  let i = 0;
+  for (; i < n2; i += 2) {
+    const o = (i as usize) << 2;
+    const gi = f64x2.promote_low_f32x4(v128.load64_zero(g + o));
+    const mi = f64x2.add(f64x2.mul(vb1, f64x2.promote_low_f32x4(v128.load64_zero(m + o))), f64x2.mul(vc1, gi));
+    const vi = f64x2.add(f64x2.mul(vb2, f64x2.promote_low_f32x4(v128.load64_zero(v + o))), f64x2.mul(f64x2.mul(vc2, gi), gi));
+    v128.store64_lane(m + o, f32x4.demote_f64x2_zero(mi), 0);
+    v128.store64_lane(v + o, f32x4.demote_f64x2_zero(vi), 0);
+    const pi = f64x2.promote_low_f32x4(v128.load64_zero(p + o));
+    const upd = f64x2.div(f64x2.mul(vstep, mi), f64x2.add(f64x2.div(f64x2.sqrt(vi), vbc2), veps));
+    v128.store64_lane(p + o, f32x4.demote_f64x2_zero(f64x2.sub(f64x2.mul(pi, vdecay), upd)), 0);
+  }
+  for (; i < n; i++) {
+    const o = (i as usize) << 2;
+    const gi = load<f32>(g + o) as f64;
+    const mi = b1 * (load<f32>(m + o) as f64) + c1 * gi;
+    const vi = b2 * (load<f32>(v + o) as f64) + c2 * gi * gi;
+    store<f32>(m + o, mi as f32);
+    store<f32>(v + o, vi as f32);
+    store<f32>(p + o, ((load<f32>(p + o) as f64) * decay - (stepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps)) as f32);
+  }
+}

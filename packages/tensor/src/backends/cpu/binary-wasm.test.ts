@@ -5,6 +5,9 @@ import { createCpuBackend } from './index.ts';
 
 // The WebAssembly path of `binary` (float32 add/sub/mul/div) against the JavaScript loops, bit for bit.
 const wasm = createCpuBackend({ threads: 1 });
+// every product and kernel split into three shares on the pool
+const split = createCpuBackend({ threads: 3, parallelElements: 0 });
+await split.ready;
 const js = createCpuBackend({ threads: 1, wasm: false });
 const data = (n: number, seed: number) =>
   Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 3 + (i % 5 === 0 ? 0 : 0.25));
@@ -53,12 +56,15 @@ describe('cpu binary: WebAssembly SIMD path equals the JavaScript loops', () => 
       for (const op of ['add', 'sub', 'mul', 'div'] as BinaryOp[]) {
         const got = wasm.binary(op, input(a, sa, so), input(b, sb, so), so, 'float32') as Float32Array;
         const want = js.binary(op, input(a, sa, so), input(b, sb, so), so, 'float32') as Float32Array;
-        expect(got.length).toBe(want.length);
-        expect(
-          Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(
-            Buffer.from(want.buffer, want.byteOffset, want.byteLength),
-          ),
-        ).toBe(true);
+        const shared = split.binary(op, input(a, sa, so), input(b, sb, so), so, 'float32') as Float32Array;
+        for (const result of [got, shared]) {
+          expect(result.length).toBe(want.length);
+          expect(
+            Buffer.from(result.buffer, result.byteOffset, result.byteLength).equals(
+              Buffer.from(want.buffer, want.byteOffset, want.byteLength),
+            ),
+          ).toBe(true);
+        }
       }
     });
   }

@@ -31,6 +31,8 @@ export interface CpuBackendOptions {
    * happens anyway where SharedArrayBuffer is unavailable); default: tensors live in the engine's memory
    */
   resident?: boolean;
+  /** elementwise and row kernels from this many elements run split across the threads (default 2^15) */
+  parallelElements?: number;
 }
 
 export interface CpuBackend extends Backend {
@@ -223,6 +225,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
     options.wasm !== false && wasmSimdSupported()
       ? new WasmGemmEngine({
           threads: options.threads ?? defaultThreads(),
+          parallelElements: options.parallelElements,
           shared: options.resident === false && options.threads === 1 ? false : undefined,
         })
       : null;

@@ -30,11 +30,12 @@ interface Block {
 /** The largest memory a wasm32 module can address: 65536 pages of 64 KiB. */
 const MAX_PAGES = 65536;
 
-function tryCreateShared(): WebAssembly.Memory | null {
+function tryCreateShared(maximum: number): WebAssembly.Memory | null {
   if (typeof SharedArrayBuffer === 'undefined') return null;
-  for (const maximum of [MAX_PAGES, 32768, 16384, 4096]) {
+  // the largest maximum the runtime grants (a shared memory reserves its maximum's address space up front)
+  for (const pages of [maximum, 32768, 16384, 4096].filter((p) => p <= maximum)) {
     try {
-      return new WebAssembly.Memory({ initial: 32, maximum, shared: true });
+      return new WebAssembly.Memory({ initial: Math.min(32, pages), maximum: pages, shared: true });
     } catch {}
   }
   return null;
@@ -80,10 +81,11 @@ export class EngineMemory {
   private i32View: Int32Array;
   private u8View: Uint8Array;
 
-  constructor(options: { shared?: boolean } = {}) {
-    const shared = options.shared === false ? null : tryCreateShared();
+  constructor(options: { shared?: boolean; maximumPages?: number } = {}) {
+    const maximum = Math.min(MAX_PAGES, options.maximumPages ?? MAX_PAGES);
+    const shared = options.shared === false ? null : tryCreateShared(maximum);
     this.shared = shared !== null;
-    this.memory = shared ?? new WebAssembly.Memory({ initial: 32 });
+    this.memory = shared ?? new WebAssembly.Memory({ initial: Math.min(32, maximum), maximum });
     this.registry =
       this.shared && typeof FinalizationRegistry === 'function'
         ? new FinalizationRegistry((block: Block) => {

@@ -11,6 +11,26 @@ const PENDING = CTRL / 4; // workers still running the current job
 const JOB = PENDING + 8; // JOB + tid: 1 = job posted, 2 = claimed by the worker, 0 = idle, -1 = quit
 const PARAMS = 2048; // parameter block read by `gemm` (layout in assembly/gemm.ts)
 const P_RANGES = 128;
+const KIND = PENDING + 84; // the posted job's kind: 0 = gemm (PARAMS), 1 = a kernel call (CALLS)
+const CALLS = 4352; // per thread 16 float64: the kernel's index in KERNELS, its argument count, its arguments
+const CALL_SLOT = 16;
+
+/** The kernels a worker can run for `parallel` (indices into this list travel in the call block). */
+export const PARALLEL_KERNELS = [
+  'softmax',
+  'softmaxBackward',
+  'gelu',
+  'geluBackward',
+  'dropout',
+  'binaryAdd',
+  'binarySub',
+  'binaryMul',
+  'binaryDiv',
+  'layerNorm',
+  'layerNormBackward',
+  'adamw',
+] as const;
+export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 // Milliseconds a worker polls its job slot before it sleeps in Atomics.wait: products come back to back
 // in a training step, and waking a sleeping thread costs tens of microseconds (and the woken worker may
 // first be scheduled on the caller's core, stalling the caller).
@@ -39,11 +59,16 @@ export const DEFAULT_BLOCKING: GemmBlocking = { aBlock: 96 * 384, nc: 2048, kc: 
 /** Products with fewer multiply-adds than this run on the calling thread (dispatch costs more). */
 export const PARALLEL_THRESHOLD: number = 1 << 20;
 
+/** Elementwise and row kernels smaller than this (elements) run on the calling thread. */
+export const PARALLEL_ELEMENTS: number = 1 << 15;
+
 export interface WasmGemmOptions {
   /** Threads including the calling one; 1 creates no workers. */
   threads: number;
   blocking?: Partial<GemmBlocking>;
   parallelThreshold?: number;
+  /** elementwise and row kernels from this many elements are split across the threads (default 2^15) */
+  parallelElements?: number;
   /** the memory to run on (default: a new one, shared where the runtime allows) */
   memory?: EngineMemory;
   /** false: an ordinary memory even where a shared one is possible (tensors then stay on the heap) */
@@ -57,8 +82,11 @@ type WorkerLike = { terminate(): unknown };
 // sources under vitest/tsx, from dist when published, and from a Blob URL in browsers).
 const WORKER_SOURCE = `'use strict';
 function start(d, post) {
-  const gemm = new WebAssembly.Instance(d.module, { env: { memory: d.memory } }).exports.gemm;
+  const ex = new WebAssembly.Instance(d.module, { env: { memory: d.memory } }).exports;
+  const gemm = ex.gemm;
+  const kernels = d.kernels.map((name) => ex[name]);
   const ctrl = new Int32Array(d.memory.buffer, 0, ${PARAMS / 4});
+  const call = new Float64Array(d.memory.buffer, ${CALLS} + d.tid * ${CALL_SLOT * 8}, ${CALL_SLOT});
   const slot = ${JOB} + d.tid;
   post('ready');
   for (;;) {
@@ -74,7 +102,8 @@ function start(d, post) {
     if (job < 0) return;
     // Claim the job (1 -> 2); the caller may have taken it back (1 -> 0) and run this share itself.
     if (job !== 1 || Atomics.compareExchange(ctrl, slot, 1, 2) !== 1) continue;
-    gemm(${PARAMS}, d.tid);
+    if (Atomics.load(ctrl, ${KIND}) === 0) gemm(${PARAMS}, d.tid);
+    else kernels[call[0]](...call.subarray(2, 2 + call[1]));
     Atomics.store(ctrl, slot, 0);
     if (Atomics.sub(ctrl, ${PENDING}, 1) === 1) Atomics.notify(ctrl, ${PENDING});
   }
@@ -181,6 +210,7 @@ export class WasmGemmEngine implements GemmEngine {
   readonly exports: EngineExports;
   private readonly blocking: GemmBlocking;
   private readonly parallelThreshold: number;
+  private readonly parallelElements: number;
   private workers: WorkerLike[] = [];
   private poolUp = false;
   private disposed = false;
@@ -194,6 +224,7 @@ export class WasmGemmEngine implements GemmEngine {
       kc: Math.max(1, Math.floor(blocking.kc)),
     };
     this.parallelThreshold = options.parallelThreshold ?? PARALLEL_THRESHOLD;
+    this.parallelElements = options.parallelElements ?? PARALLEL_ELEMENTS;
     let threads = Math.max(1, Math.min(MAX_THREADS, Math.floor(options.threads)));
     const memory =
       options.memory ?? new EngineMemory({ shared: options.shared !== false && engineModule(true) !== null });
@@ -234,7 +265,10 @@ export class WasmGemmEngine implements GemmEngine {
         const wt = nodeBuiltin<typeof import('node:worker_threads')>('node:worker_threads');
         for (let tid = 1; tid <= count; tid++) {
           if (wt) {
-            const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, tid } });
+            const w = new wt.Worker(WORKER_SOURCE, {
+              eval: true,
+              workerData: { module, memory, tid, kernels: PARALLEL_KERNELS },
+            });
             w.on('message', onReady);
             w.on('error', fail);
             this.workers.push(w);
@@ -244,7 +278,7 @@ export class WasmGemmEngine implements GemmEngine {
             URL.revokeObjectURL(url);
             w.onmessage = onReady;
             w.onerror = fail;
-            w.postMessage({ module, memory, tid });
+            w.postMessage({ module, memory, tid, kernels: PARALLEL_KERNELS });
             this.workers.push(w);
           }
         }
@@ -384,14 +418,7 @@ export class WasmGemmEngine implements GemmEngine {
     p.fill(0, doneAddr / 4, doneAddr / 4 + tasks);
     if (mode !== 2) for (let t = 0; t < nt; t++) p[(packAddr + t * packStride) / 4] = -1; // no B packed yet
 
-    if (nt > 1) {
-      // Each worker has its own job slot, so a worker can never see a job twice or one not meant for it.
-      Atomics.store(p, PENDING, nt - 1);
-      for (let tid = 1; tid < nt; tid++) {
-        Atomics.store(p, JOB + tid, 1);
-        Atomics.notify(p, JOB + tid);
-      }
-    }
+    if (nt > 1) this.post(0, nt);
     if (mode === 0) {
       while (this.exports.gemmTask(PARAMS, 0) >= 0);
       // Every task is taken: a worker that has not woken up yet has nothing left to do.
@@ -406,6 +433,48 @@ export class WasmGemmEngine implements GemmEngine {
       const size = batch * m * n;
       args.out.set(this.memory.views().f32.subarray(cAddr / 4, cAddr / 4 + size), args.outOffset);
     }
+  }
+
+  /** Posts a job of `kind` to workers 1..nt-1 (their parameters are written). */
+  private post(kind: 0 | 1, nt: number): void {
+    const p = this.memory.views().i32;
+    p[KIND] = kind;
+    // Each worker has its own job slot, so a worker can never see a job twice or one not meant for it.
+    Atomics.store(p, PENDING, nt - 1);
+    for (let tid = 1; tid < nt; tid++) {
+      Atomics.store(p, JOB + tid, 1);
+      Atomics.notify(p, JOB + tid);
+    }
+  }
+
+  /** Threads a kernel of `elements` elements is split across (1 until the pool is up, or when it is small). */
+  threadsFor(elements: number): number {
+    return this.poolUp && elements >= this.parallelElements ? this.threads : 1;
+  }
+
+  /**
+   * Runs `kernel` once per argument list, the first on the calling thread and the others on workers at the same
+   * time (each list is one thread's share: its own rows or elements). Synchronous, like `gemm`.
+   */
+  parallel(kernel: ParallelKernel, shares: readonly (readonly number[])[]): void {
+    if (this.disposed) throw new Error(`${kernel}: engine has been disposed`);
+    const fn = this.exports[kernel] as (...args: number[]) => void;
+    const nt = this.poolUp ? Math.min(shares.length, this.threads) : 1;
+    if (nt > 1) {
+      const f64 = new Float64Array(this.memory.memory.buffer, CALLS, CALL_SLOT * nt);
+      const index = PARALLEL_KERNELS.indexOf(kernel);
+      for (let tid = 1; tid < nt; tid++) {
+        const args = shares[tid]!;
+        f64[tid * CALL_SLOT] = index;
+        f64[tid * CALL_SLOT + 1] = args.length;
+        f64.set(args, tid * CALL_SLOT + 2);
+      }
+      this.post(1, nt);
+    }
+    fn(...shares[0]!);
+    for (let tid = 1; tid < nt; tid++) if (this.reclaim(tid)) fn(...shares[tid]!);
+    this.join(nt);
+    for (let t = nt; t < shares.length; t++) fn(...shares[t]!);
   }
 
   /** Takes back worker `tid`'s share of the current job if it has not claimed it yet. */

@@ -6,8 +6,14 @@ import { createWasmFused } from './wasm-kernels.ts';
 // Both ways operands reach the kernels: in place, as views of the engine's shared memory (how tensors live);
 // and copied in and out of scratch blocks, from heap arrays on an ordinary memory (runtimes without
 // SharedArrayBuffer).
-for (const resident of [true, false]) {
-  const host = new WasmGemmEngine({ threads: 1, shared: resident });
+// Three threads with no minimum size split every kernel into shares run side by side on the pool.
+for (const [resident, threads] of [
+  [true, 1],
+  [false, 1],
+  [true, 3],
+] as const) {
+  const host = new WasmGemmEngine({ threads, shared: resident, parallelElements: 0 });
+  await host.ready;
   const wasm = createWasmFused(host);
   const data = (n: number, seed: number, scale = 3) => {
     const values = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * scale);
@@ -25,7 +31,7 @@ for (const resident of [true, false]) {
   };
 
   // The float64 TypeScript kernels (fused.ts) are the reference for the float32 SIMD ones.
-  describe(`WebAssembly SIMD fused kernels agree with the float64 TypeScript kernels (${resident ? 'in place' : 'copied'})`, () => {
+  describe(`WebAssembly SIMD fused kernels agree with the float64 TypeScript kernels (${resident ? 'in place' : 'copied'}, ${threads} thread${threads > 1 ? 's' : ''})`, () => {
     it(
       resident ? 'runs on a shared memory, results in it' : 'runs on an ordinary memory, results on the heap',
       () => {
@@ -98,6 +104,27 @@ for (const resident of [true, false]) {
         }
       });
     }
+    it('AdamW updates in place, bit for bit as the TypeScript kernel', () => {
+      for (const n of [1, 7, 1001]) {
+        const [p, g, m, v] = [data(n, 11), data(n, 12), data(n, 13, 0.1), data(n, 14, 0.01)];
+        for (let i = 0; i < n; i++) v[i] = Math.abs(v[i]!);
+        const copies = [p, g, m, v].map((a) => Float32Array.from(a as Float32Array));
+        const h = {
+          lr: 1e-3,
+          beta1: 0.9,
+          beta2: 0.999,
+          eps: 1e-8,
+          weightDecay: 0.1,
+          biasCorrection1: 1 - 0.9 ** 3,
+          biasCorrection2Sqrt: Math.sqrt(1 - 0.999 ** 3),
+        };
+        wasm.adamw(p, g, m, v, n, h);
+        cpuFused.adamw(copies[0]!, copies[1]!, copies[2]!, copies[3]!, n, h);
+        expect([...(p as Float32Array)]).toEqual([...copies[0]!]);
+        expect([...(m as Float32Array)]).toEqual([...copies[2]!]);
+        expect([...(v as Float32Array)]).toEqual([...copies[3]!]);
+      }
+    });
     it('dropout draws the same Philox stream bit for bit', () => {
       const x = data(1003, 5);
       for (const [seed, offset] of [

@@ -1,5 +1,5 @@
 import type { FusedKernels, Storage } from '../../../backend.ts';
-import type { EngineExports } from '../gemm/wasm-engine.ts';
+import type { EngineExports, ParallelKernel } from '../gemm/wasm-engine.ts';
 import type { EngineMemory } from '../memory.ts';
 import { createCpuFused } from './fused.ts';
 import type { Alloc } from './pool.ts';
@@ -85,6 +85,18 @@ const f32 = (s: Storage): Float32Array => s as Float32Array;
 export interface KernelHost {
   readonly memory: EngineMemory;
   readonly exports: EngineExports;
+  /** threads a kernel over `elements` elements is split across (absent: 1) */
+  threadsFor?(elements: number): number;
+  /** runs a kernel once per share, the shares side by side on the worker pool */
+  parallel?(kernel: ParallelKernel, shares: readonly (readonly number[])[]): void;
+}
+
+/** Splits [0, n) into `parts` ranges whose starts are multiples of `step`; the non-empty ones. */
+function ranges(n: number, parts: number, step = 1): [number, number][] {
+  const per = Math.ceil(n / parts / step) * step;
+  const out: [number, number][] = [];
+  for (let i = 0; i < n; i += per) out.push([i, Math.min(n, i + per)]);
+  return out;
 }
 
 /**
@@ -141,10 +153,25 @@ export function createWasmFused(
       pending = [];
     }
   };
-  const binaryFns = { add: k.binaryAdd, sub: k.binarySub, mul: k.binaryMul, div: k.binaryDiv };
+  const binaryNames = { add: 'binaryAdd', sub: 'binarySub', mul: 'binaryMul', div: 'binaryDiv' } as const;
+  /** Threads for a kernel over `elements` elements. */
+  const split = (elements: number): number => host.threadsFor?.(elements) ?? 1;
+  /** Runs `kernel` over each share: on the pool where there is one, else one after another here. */
+  const run = (kernel: ParallelKernel, shares: number[][]): void => {
+    if (shares.length > 1 && host.parallel) host.parallel(kernel, shares);
+    else
+      for (const args of shares) (k as unknown as Record<string, (...a: number[]) => void>)[kernel]!(...args);
+  };
+  /** Row kernels: shares of whole rows (addresses advanced by each share's first row). */
+  const byRows = (rows: number, cols: number, share: (r0: number, r1: number) => number[]): number[][] =>
+    ranges(rows, Math.min(split(rows * cols), rows)).map(([r0, r1]) => share(r0, r1));
+  /** Elementwise kernels over whole vectors of 4 (kernels round n up to one). */
+  const byVectors = (n: number, share: (i0: number, i1: number) => number[]): number[][] =>
+    ranges(n, split(n), 4).map(([i0, i1]) => share(i0, i1));
 
+  const jsFused = createCpuFused(allocate);
   return {
-    ...createCpuFused(allocate),
+    ...jsFused,
     binaryF32: (op, a, aOffset, b, bOffset, rows, cols, mode, group) =>
       call(() => {
         const n = rows * cols;
@@ -153,7 +180,40 @@ export function createWasmFused(
         const pa = put(a, aOffset, na);
         const pb = put(b, bOffset, nb);
         const [o, po] = out(n);
-        binaryFns[op](pa, pb, po, rows, cols, mode, group);
+        const name = binaryNames[op];
+        if (rows === 1 || mode !== 1) {
+          // elementwise over the flat n: a scalar operand stays where it is
+          const sa = mode === 3 ? 0 : 4;
+          const sb = mode === 2 ? 0 : 4;
+          run(
+            name,
+            byVectors(n, (i0, i1) => [
+              pa + i0 * sa,
+              pb + i0 * sb,
+              po + i0 * 4,
+              1,
+              i1 - i0,
+              mode === 1 ? 0 : mode,
+              1,
+            ]),
+          );
+        } else {
+          // rows of b repeat over groups of rows: shares start on a group (or share the one row of b)
+          const step = group >= rows ? 1 : group;
+          const parts = ranges(rows, Math.min(split(n), Math.ceil(rows / step)), step);
+          run(
+            name,
+            parts.map(([r0, r1]) => [
+              pa + r0 * cols * 4,
+              pb + (group >= rows ? 0 : (r0 / group) * cols * 4),
+              po + r0 * cols * 4,
+              r1 - r0,
+              cols,
+              1,
+              group >= rows ? r1 - r0 : group,
+            ]),
+          );
+        }
         return o;
       }),
     sumMiddleF32: (x, outer, len, inner) =>
@@ -172,7 +232,14 @@ export function createWasmFused(
         const [y, py] = out(n);
         const [mean, pm] = out(rows);
         const [rstd, pr] = out(rows);
-        k.layerNorm(px, pw, pb, py, pm, pr, rows, cols, eps, weight ? 1 : 0, bias ? 1 : 0);
+        const [hw, hb] = [weight ? 1 : 0, bias ? 1 : 0];
+        run(
+          'layerNorm',
+          byRows(rows, cols, (r0, r1) => {
+            const [x0, m0] = [r0 * cols * 4, r0 * 4];
+            return [px + x0, pw, pb, py + x0, pm + m0, pr + m0, r1 - r0, cols, eps, hw, hb];
+          }),
+        );
         return { y, mean, rstd };
       }),
     layerNormBackward: (dy, x, weight, mean, rstd, rows, cols) =>
@@ -186,7 +253,39 @@ export function createWasmFused(
         const [dx, pdx] = out(n);
         const [dWeight, pdw] = out(cols);
         const [dBias, pdb] = out(cols);
-        k.layerNormBackward(pg, px, pw, pm, pr, pdx, pdw, pdb, block(4 * cols), rows, cols, weight ? 1 : 0);
+        // each share sums its rows' dweight and dbias into its own pair, added up here
+        const shares = byRows(rows, cols, (r0, r1) => {
+          const [x0, m0] = [r0 * cols * 4, r0 * 4];
+          const [dw, db] = r0 === 0 ? [pdw, pdb] : [block(cols), block(cols)];
+          return [
+            pg + x0,
+            px + x0,
+            pw,
+            pm + m0,
+            pr + m0,
+            pdx + x0,
+            dw,
+            db,
+            block(4 * cols),
+            r1 - r0,
+            cols,
+            weight ? 1 : 0,
+          ];
+        });
+        run('layerNormBackward', shares);
+        if (shares.length > 1) {
+          const { f32: view } = mem.views();
+          for (const [offset, target] of [
+            [6, pdw],
+            [7, pdb],
+          ] as const) {
+            const sum = view.subarray(target / 4, target / 4 + cols);
+            for (const share of shares.slice(1)) {
+              const part = view.subarray(share[offset]! / 4, share[offset]! / 4 + cols);
+              for (let j = 0; j < cols; j++) sum[j]! += part[j]!;
+            }
+          }
+        }
         return { dx, dWeight, dBias };
       }),
     softmax: (x, rows, cols, log) =>
@@ -194,7 +293,16 @@ export function createWasmFused(
         const n = rows * cols;
         const px = put(f32(x), 0, n);
         const [o, po] = out(n);
-        k.softmax(px, po, rows, cols, log ? 1 : 0);
+        run(
+          'softmax',
+          byRows(rows, cols, (r0, r1) => [
+            px + r0 * cols * 4,
+            po + r0 * cols * 4,
+            r1 - r0,
+            cols,
+            log ? 1 : 0,
+          ]),
+        );
         return o;
       }),
     softmaxBackward: (y, dy, rows, cols, log) =>
@@ -203,15 +311,48 @@ export function createWasmFused(
         const py = put(f32(y), 0, n);
         const pg = put(f32(dy), 0, n);
         const [o, po] = out(n);
-        k.softmaxBackward(py, pg, po, rows, cols, log ? 1 : 0);
+        run(
+          'softmaxBackward',
+          byRows(rows, cols, (r0, r1) => {
+            const o = r0 * cols * 4;
+            return [py + o, pg + o, po + o, r1 - r0, cols, log ? 1 : 0];
+          }),
+        );
         return o;
       }),
+    adamw(p, grad, m, v, size, h) {
+      const arrays = [p, grad, m, v].map(f32);
+      // in place: only where all four live in the engine's memory (else the TypeScript loop, same arithmetic)
+      if (!arrays.every((a) => mem.isResident(a))) return jsFused.adamw(p, grad, m, v, size, h);
+      const [pp, pg, pm, pv] = arrays.map((a) => a.byteOffset) as [number, number, number, number];
+      const hyper = [
+        1 - h.lr * h.weightDecay,
+        h.lr / h.biasCorrection1,
+        h.beta1,
+        1 - h.beta1,
+        h.beta2,
+        1 - h.beta2,
+        h.biasCorrection2Sqrt,
+        h.eps,
+      ];
+      run(
+        'adamw',
+        ranges(size, split(size), 16).map(([i0, i1]) => {
+          const o = i0 * 4;
+          return [pp + o, pg + o, pm + o, pv + o, i1 - i0, ...hyper];
+        }),
+      );
+    },
     // GELU and dropout run whole vectors: blocks are multiples of 64 bytes, so the last one's padding is ours
     gelu: (kind, x, size) =>
       call(() => {
         const px = put(f32(x), 0, size);
         const [o, po] = out(size);
-        k.gelu(kind === 'erf' ? 0 : 1, px, po, Math.ceil(size / 4) * 4);
+        const kd = kind === 'erf' ? 0 : 1;
+        run(
+          'gelu',
+          byVectors(size, (i0, i1) => [kd, px + i0 * 4, po + i0 * 4, Math.ceil((i1 - i0) / 4) * 4]),
+        );
         return o;
       }),
     geluBackward: (kind, x, dy, size) =>
@@ -219,7 +360,17 @@ export function createWasmFused(
         const px = put(f32(x), 0, size);
         const pg = put(f32(dy), 0, size);
         const [o, po] = out(size);
-        k.geluBackward(kind === 'erf' ? 0 : 1, px, pg, po, Math.ceil(size / 4) * 4);
+        const kd = kind === 'erf' ? 0 : 1;
+        run(
+          'geluBackward',
+          byVectors(size, (i0, i1) => [
+            kd,
+            px + i0 * 4,
+            pg + i0 * 4,
+            po + i0 * 4,
+            Math.ceil((i1 - i0) / 4) * 4,
+          ]),
+        );
         return o;
       }),
     dropout: (x, size, p, seed, offset) =>
@@ -227,15 +378,15 @@ export function createWasmFused(
         const px = put(f32(x), 0, size);
         const [o, po] = out(size);
         const s = Math.floor(Math.abs(seed));
-        k.dropout(
-          px,
-          po,
-          Math.ceil(size / 4) * 4,
-          p,
-          s >>> 0,
-          Math.floor(s / 4294967296) >>> 0,
-          offset >>> 0,
-          Math.floor(offset / 4294967296) >>> 0,
+        const [k0, k1] = [s >>> 0, Math.floor(s / 4294967296) >>> 0];
+        run(
+          'dropout',
+          byVectors(size, (i0, i1) => {
+            // element i draws from counter offset + ⌊i/4⌋: a share starting at i0 starts its counter i0/4 later
+            const at = offset + i0 / 4;
+            const n = Math.ceil((i1 - i0) / 4) * 4;
+            return [px + i0 * 4, po + i0 * 4, n, p, k0, k1, at >>> 0, Math.floor(at / 4294967296) >>> 0];
+          }),
         );
         return o;
       }),
