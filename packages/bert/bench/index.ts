@@ -125,7 +125,7 @@ function forwardSequencesPerSecond(results: BenchResult[]): void {
     };
     run(); // warm-up
     const times: number[] = [];
-    for (let i = 0; i < (quick ? 3 : 7); i++) times.push(run());
+    for (let i = 0; i < (quick ? 1 : 7); i++) times.push(run());
     sampleMemory();
     const perSecond = batch / median(times);
     log(
@@ -307,9 +307,20 @@ async function main(): Promise<void> {
     forwardSequencesPerSecond(results);
     pytorchForward(results);
   }
+  const memory = (getBackend() as Partial<CpuBackend>).memory;
+  const mib = (x: number): string => `${(x / 2 ** 20).toFixed(0)} MiB`;
+  const stats = (when: string): void => {
+    const s = memory?.stats();
+    if (s)
+      log(
+        `  engine memory ${when}: ${mib(s.inUse)} in use (peak ${mib(s.peakInUse)}), ${mib(s.free)} free, ${mib(s.committed)} committed, ${s.heapFallbacks} on the heap`,
+      );
+  };
+  stats('after the forward section');
   if (!only || only === 'train') {
     log('training step (the issue shape)…');
     trainingTokensPerSecond(results);
+    stats('after the training section');
     pytorchComparison(results);
   }
   results.push({

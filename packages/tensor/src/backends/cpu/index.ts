@@ -33,6 +33,11 @@ export interface CpuBackendOptions {
   resident?: boolean;
   /** elementwise and row kernels from this many elements run split across the threads (default 2^15) */
   parallelElements?: number;
+  /**
+   * The most the engine's memory may hold, in bytes (default and most: 4 GiB). Tensors past it live on the
+   * JavaScript heap and are copied in per call, or, where even that finds no room, run in TypeScript.
+   */
+  maxMemoryBytes?: number;
 }
 
 export interface CpuBackend extends Backend {
@@ -226,6 +231,10 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
       ? new WasmGemmEngine({
           threads: options.threads ?? defaultThreads(),
           parallelElements: options.parallelElements,
+          maximumPages:
+            options.maxMemoryBytes === undefined
+              ? undefined
+              : Math.max(1, Math.floor(options.maxMemoryBytes / 65536)),
           shared: options.resident === false && options.threads === 1 ? false : undefined,
         })
       : null;
@@ -284,12 +293,13 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
         bv instanceof Float32Array
       ) {
         // the elementwise ops of a training step (bias and residual adds, gradient sums, scaling) in
-        // WebAssembly SIMD: copying in and out runs at memory speed, the JavaScript loop several times slower
+        // WebAssembly SIMD, in place on tensors in the engine's memory; null: no room to copy heap operands in
         const l = binaryLayout(shape, strides);
         if (l !== null && !(l.swap && (op === 'sub' || op === 'div'))) {
-          return l.swap
+          const out = l.swap
             ? wasmKernels.binaryF32(op, bv, b.offset, av, a.offset, l.rows, l.cols, l.mode, l.group)
             : wasmKernels.binaryF32(op, av, a.offset, bv, b.offset, l.rows, l.cols, l.mode, l.group);
+          if (out !== null) return out;
         }
       }
       const out = alloc(outDtype, size);
@@ -342,8 +352,10 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
         xa instanceof Float32Array &&
         inner >= 4 &&
         xa.length >= 4096
-      )
-        return wasmKernels.sumMiddleF32(xa, outer, len, inner);
+      ) {
+        const out = wasmKernels.sumMiddleF32(xa, outer, len, inner);
+        if (out !== null) return out;
+      }
       return reduceKernel(alloc, op, xa, dtype, outer, len, inner);
     },
     matmul(a, b, info) {

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { matmul, randn, setBackend, tensor, zeros } from '../../index.ts';
+import {
+  add,
+  gelu,
+  layerNorm,
+  matmul,
+  mul,
+  randn,
+  setBackend,
+  softmax,
+  sum,
+  tensor,
+  zeros,
+} from '../../index.ts';
+import { expectClose } from '../../testing/index.ts';
 import { WasmGemmEngine } from './gemm/wasm-engine.ts';
 import { createCpuBackend } from './index.ts';
 import { EngineMemory, HEAP_BASE } from './memory.ts';
@@ -133,6 +146,32 @@ describe('the CPU backend on EngineMemory', () => {
       if (prev) setBackend(prev);
       backend.dispose?.();
     }
+  });
+
+  it('a full memory: tensors on the heap, kernels copy them in, or fall back to TypeScript without room', async () => {
+    const full = createCpuBackend({ threads: 2, maxMemoryBytes: 4 * MiB, parallelElements: 0 });
+    const js = createCpuBackend({ threads: 1, wasm: false });
+    await full.ready;
+    const run = (backend: typeof js) => {
+      const prev = setBackend(backend);
+      try {
+        // 1.5M floats (6 MiB) per operand: more than the whole memory
+        const a = randn([1200, 1250], { seed: 3 });
+        const b = randn([1250, 64], { seed: 4 });
+        const h = matmul(a, b); // [1200, 64]
+        const y = layerNorm(gelu(add(h, mul(h, 0.5))), null, null);
+        const s = softmax(a, -1);
+        const r = sum(mul(a, a), { axis: 0 });
+        return [h, y, s, r].map((t) => Float32Array.from(t.dataSync() as Float32Array));
+      } finally {
+        if (prev) setBackend(prev);
+      }
+    };
+    const got = run(full);
+    const want = run(js);
+    expect(full.memory!.stats().heapFallbacks).toBeGreaterThan(0);
+    for (let i = 0; i < got.length; i++) expectClose(got[i]!, want[i]!, { atol: 2e-4, rtol: 1e-4 });
+    full.dispose?.();
   });
 
   it('the engine checks that the module leaves room for the heap', () => {

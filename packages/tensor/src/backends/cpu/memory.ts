@@ -7,6 +7,11 @@ const PAGE = 65536;
 /** Blocks start on cache lines, so SIMD loads never straddle one at a block's start and threads share none. */
 const ALIGN = 64;
 
+/** The free-list bin of a block of `size` bytes (a multiple of 64): ⌊log2(size / 64)⌋. */
+function binOf(size: number): number {
+  return 31 - Math.clz32(size / ALIGN);
+}
+
 /** What the engine's memory holds, in bytes. */
 export interface MemoryStats {
   /** bytes of live blocks (tensors, and the scratch of a kernel call under way) */
@@ -19,6 +24,14 @@ export interface MemoryStats {
   committed: number;
   /** live tensors that did not fit the memory and live on the JavaScript heap instead */
   heapFallbacks: number;
+}
+
+/** Thrown when the engine's memory cannot hold a kernel's scratch; callers fall back to a path that needs none. */
+export class MemoryFullError extends RangeError {
+  constructor(what: string, bytes: number) {
+    super(`${what}: the engine's WebAssembly memory cannot grow by ${bytes} bytes (4 GiB at most)`);
+    this.name = 'MemoryFullError';
+  }
 }
 
 interface Block {
@@ -51,8 +64,10 @@ function tryCreateShared(maximum: number): WebAssembly.Memory | null {
  * one that moves when it grows: tensors then stay on the JavaScript heap and each kernel call copies its
  * operands into scratch blocks (`isResident` is false for them).
  *
- * Blocks are kept by size class (an eighth of a power of two: at most 12.5 % waste) on free lists, so the
- * steady state of a training step or of decoding reuses the blocks of the last one and allocates nothing. A
+ * Blocks are sized in eighths of a power of two (at most 12.5 % waste), and a freed block merges with free
+ * neighbours (a free run at the top lowers it); a request takes the smallest free block that holds it, split. So
+ * the steady state of a training step or of decoding reuses the blocks of the last one and allocates nothing,
+ * and memory freed by one workload (a model's forward pass) serves another of other sizes (a training step). A
  * tensor that is garbage-collected without being disposed has its block returned too (a finalization
  * registry), but only once the event loop turns: call `dispose`, or run steps inside `tidy`. When the memory
  * cannot grow (4 GiB, or the runtime's limit) new tensors go to the JavaScript heap and everything still works,
@@ -65,7 +80,10 @@ export class EngineMemory {
   private top = HEAP_BASE;
   /** the highest top so far: memory above it has never been handed out */
   private highWater = HEAP_BASE;
-  private readonly freeLists = new Map<number, number[]>();
+  /** free blocks: start → size, end → start (for merging with neighbours), and starts binned by log2 size */
+  private readonly freeStarts = new Map<number, number>();
+  private readonly freeEnds = new Map<number, number>();
+  private readonly bins: (Set<number> | undefined)[] = [];
   /** live blocks by address */
   private readonly live = new Map<number, Block>();
   private readonly buffers = new WeakSet<ArrayBufferLike>();
@@ -121,22 +139,82 @@ export class EngineMemory {
    * -1 when the memory cannot grow to hold it. Give it back with `freeBlock`.
    */
   allocBlock(bytes: number): number {
-    const cls = Math.max(ALIGN, Math.ceil(sizeClass(Math.max(1, bytes)) / ALIGN) * ALIGN);
-    let address = this.freeLists.get(cls)?.pop() ?? -1;
+    // sizes in eighths of a power of two, so that a block freed by one step fits the same request in the next
+    const size = Math.max(ALIGN, Math.ceil(sizeClass(Math.max(1, bytes)) / ALIGN) * ALIGN);
     this.fresh = false;
-    if (address >= 0) this.freeBytes -= cls;
-    else {
-      // freed blocks of other sizes are merged and reused before the memory grows much beyond them
-      if (this.freeBytes >= cls && this.freeBytes > this.memory.buffer.byteLength / 4)
-        address = this.fit(cls);
-      if (address < 0) address = this.bump(cls);
-      if (address < 0) address = this.fit(cls);
-      if (address < 0) return -1;
-    }
-    this.live.set(address, { address, cls });
-    this.inUse += cls;
+    let address = this.takeFree(size);
+    if (address < 0) address = this.bump(size);
+    if (address < 0) return -1;
+    this.live.set(address, { address, cls: size });
+    this.inUse += size;
     if (this.inUse > this.peakInUse) this.peakInUse = this.inUse;
     return address;
+  }
+
+  /** Returns a block from `allocBlock` (or a tensor's, by its address), merged with free neighbours. */
+  freeBlock(address: number): void {
+    const block = this.live.get(address);
+    if (block === undefined) return;
+    this.live.delete(address);
+    this.inUse -= block.cls;
+    let start = address;
+    let size = block.cls;
+    const before = this.freeEnds.get(start);
+    if (before !== undefined) {
+      size += this.unlinkFree(before);
+      start = before;
+    }
+    const after = this.freeStarts.get(start + size);
+    if (after !== undefined) size += this.unlinkFree(start + size);
+    if (start + size === this.top)
+      this.top = start; // the free run at the top goes back to never-handed-out
+    else this.linkFree(start, size);
+  }
+
+  /** The smallest free block that holds `size` (split, the rest staying free), or -1. */
+  private takeFree(size: number): number {
+    for (let bin = binOf(size); bin < this.bins.length; bin++) {
+      const set = this.bins[bin];
+      if (set === undefined || set.size === 0) continue;
+      let best = -1;
+      let bestSize = Number.POSITIVE_INFINITY;
+      let seen = 0;
+      for (const a of set) {
+        const n = this.freeStarts.get(a)!;
+        if (n >= size && n < bestSize) {
+          best = a;
+          bestSize = n;
+          if (n === size) break;
+        }
+        // a bin of many blocks: the first that fits, after a bounded look for a closer one
+        if (++seen >= 64 && best >= 0) break;
+      }
+      if (best < 0) continue;
+      this.unlinkFree(best);
+      if (bestSize > size) this.linkFree(best + size, bestSize - size);
+      return best;
+    }
+    return -1;
+  }
+
+  private linkFree(start: number, size: number): void {
+    this.freeStarts.set(start, size);
+    this.freeEnds.set(start + size, start);
+    const bin = binOf(size);
+    let set = this.bins[bin];
+    if (set === undefined) this.bins[bin] = set = new Set();
+    set.add(start);
+    this.freeBytes += size;
+  }
+
+  /** Removes the free block at `start`; returns its size. */
+  private unlinkFree(start: number): number {
+    const size = this.freeStarts.get(start)!;
+    this.freeStarts.delete(start);
+    this.freeEnds.delete(start + size);
+    this.bins[binOf(size)]!.delete(start);
+    this.freeBytes -= size;
+    return size;
   }
 
   private bump(bytes: number): number {
@@ -145,57 +223,10 @@ export class EngineMemory {
     if (end > this.memory.buffer.byteLength && !this.grow(end)) return -1;
     this.top = end;
     // memory above the high-water mark has never been written (a WebAssembly memory grows zeroed); below it,
-    // `fit` may have lowered the top over blocks that were used
+    // freed blocks at the top lowered the top over memory that was used
     this.fresh = address >= this.highWater;
     this.highWater = Math.max(this.highWater, end);
     return address;
-  }
-
-  /**
-   * Merges adjacent free blocks (a free run that ends at the top lowers it) and takes the first that holds
-   * `bytes`, splitting off the rest as a free block of its own size; -1 when none does.
-   */
-  private fit(bytes: number): number {
-    const blocks: [number, number][] = [];
-    for (const [cls, list] of this.freeLists) for (const a of list) blocks.push([a, cls]);
-    blocks.sort((x, y) => x[0] - y[0]);
-    const merged: [number, number][] = [];
-    for (const [a, n] of blocks) {
-      const last = merged[merged.length - 1];
-      if (last !== undefined && last[0] + last[1] === a) last[1] += n;
-      else merged.push([a, n]);
-    }
-    this.freeLists.clear();
-    this.freeBytes = 0;
-    const tail = merged[merged.length - 1];
-    if (tail !== undefined && tail[0] + tail[1] === this.top) {
-      this.top = tail[0];
-      merged.pop();
-    }
-    let found = -1;
-    for (const [a, n] of merged) {
-      if (found < 0 && n >= bytes) {
-        found = a;
-        if (n > bytes) this.pushFree(a + bytes, n - bytes);
-      } else this.pushFree(a, n);
-    }
-    return found >= 0 ? found : this.bump(bytes);
-  }
-
-  private pushFree(address: number, bytes: number): void {
-    let list = this.freeLists.get(bytes);
-    if (list === undefined) this.freeLists.set(bytes, (list = []));
-    list.push(address);
-    this.freeBytes += bytes;
-  }
-
-  /** Returns a block from `allocBlock` (or a tensor's, by its address) to the free lists. */
-  freeBlock(address: number): void {
-    const cls = this.live.get(address)?.cls;
-    if (cls === undefined) return;
-    this.live.delete(address);
-    this.inUse -= cls;
-    this.pushFree(address, cls);
   }
 
   private grow(end: number): boolean {

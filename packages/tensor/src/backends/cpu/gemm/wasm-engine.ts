@@ -1,6 +1,6 @@
 import { ENGINE_WASM_SHARED, ENGINE_WASM_SINGLE } from '../generated/engine-wasm.ts';
-import { EngineMemory, HEAP_BASE } from '../memory.ts';
-import { checkGemmArgs } from './gemm-js.ts';
+import { EngineMemory, HEAP_BASE, MemoryFullError } from '../memory.ts';
+import { checkGemmArgs, gemmJs } from './gemm-js.ts';
 import type { GemmArgs, GemmEngine } from './types.ts';
 
 // Memory layout (bytes). The first page holds the control block and the parameter block, then the module's
@@ -73,6 +73,8 @@ export interface WasmGemmOptions {
   memory?: EngineMemory;
   /** false: an ordinary memory even where a shared one is possible (tensors then stay on the heap) */
   shared?: boolean;
+  /** the most the new memory may grow to, in 64 KiB pages (default and most: 65536, 4 GiB) */
+  maximumPages?: number;
 }
 
 type WorkerLike = { terminate(): unknown };
@@ -227,7 +229,11 @@ export class WasmGemmEngine implements GemmEngine {
     this.parallelElements = options.parallelElements ?? PARALLEL_ELEMENTS;
     let threads = Math.max(1, Math.min(MAX_THREADS, Math.floor(options.threads)));
     const memory =
-      options.memory ?? new EngineMemory({ shared: options.shared !== false && engineModule(true) !== null });
+      options.memory ??
+      new EngineMemory({
+        shared: options.shared !== false && engineModule(true) !== null,
+        maximumPages: options.maximumPages,
+      });
     if (!memory.shared || !canBlock()) threads = 1;
     const module = engineModule(memory.shared);
     if (module === null) throw new Error('gemm: WebAssembly SIMD is not available');
@@ -319,7 +325,7 @@ export class WasmGemmEngine implements GemmEngine {
 
   private block(bytes: number, scratch: number[]): number {
     const address = this.memory.allocBlock(bytes);
-    if (address < 0) throw new RangeError(`gemm: the engine's memory cannot grow by ${bytes} bytes`);
+    if (address < 0) throw new MemoryFullError('gemm', bytes);
     scratch.push(address);
     return address;
   }
@@ -336,9 +342,42 @@ export class WasmGemmEngine implements GemmEngine {
     const scratch: number[] = [];
     try {
       this.run(args, scratch);
+    } catch (e) {
+      if (!(e instanceof MemoryFullError)) throw e;
+      for (const address of scratch.splice(0)) this.memory.freeBlock(address);
+      this.smaller(args);
     } finally {
       for (const address of scratch) this.memory.freeBlock(address);
     }
+  }
+
+  /**
+   * A product whose operands (on the JavaScript heap: the memory was full) have no room to be copied in:
+   * one batch entry at a time, then halves of the rows, each needing less scratch; the plain TypeScript product
+   * where nothing can be split further.
+   */
+  private smaller(args: GemmArgs): void {
+    const { batch, m, n, k } = args;
+    if (batch > 1) {
+      for (let e = 0; e < batch; e++) {
+        this.gemm({
+          ...args,
+          batch: 1,
+          aOffset: args.aOffset + e * args.aBatchStride,
+          bOffset: args.bOffset + e * args.bBatchStride,
+          outOffset: args.outOffset + e * m * n,
+        });
+      }
+    } else if (m > 1 && !args.transA) {
+      const half = Math.ceil(m / 2);
+      this.gemm({ ...args, m: half });
+      this.gemm({
+        ...args,
+        m: m - half,
+        aOffset: args.aOffset + half * k,
+        outOffset: args.outOffset + half * n,
+      });
+    } else gemmJs(args);
   }
 
   private run(args: GemmArgs, scratch: number[]): void {
