@@ -1,9 +1,9 @@
 // Single-precision GEMM for @tsformer/tensor: C = A·B, WebAssembly SIMD (f32x4), BLIS-style.
 //
-// Compiled by `pnpm --filter @tsformer/tensor build:wasm` (assembly/build.mjs) with `--runtime stub`
-// into src/backends/cpu/gemm/generated/gemm-wasm.ts. The module imports only its memory and exports
-// one function, `gemm(params, tid)`; the JavaScript side (src/backends/cpu/gemm/wasm-engine.ts) copies
-// the operands into the memory, writes the parameter block and runs `gemm` on every thread.
+// Compiled by `pnpm --filter @tsformer/tensor build:wasm` (assembly/build.mjs) with `--runtime stub`,
+// together with kernels.ts, into src/backends/cpu/generated/engine-wasm.ts. The module imports only its
+// memory, where the tensors live; the JavaScript side (src/backends/cpu/gemm/wasm-engine.ts) writes the
+// parameter block (operand addresses, shapes) and runs `gemm(params, tid)` on every thread.
 //
 // Loop nest (static mode; the dynamic mode runs the same inner loops on row-block tasks):
 //   jc over columns in blocks of NC:                  B block kc×nc, packed once per (jc, pc)

@@ -1,10 +1,11 @@
 // Fused elementwise and row kernels for @tsformer/tensor's CPU backend: WebAssembly SIMD (f32x4) with a
 // float32 polynomial exp, so softmax, GELU and dropout cost a few cycles per element instead of a call to
-// Math.exp/Math.tanh each. Single-threaded; the JavaScript side (src/backends/cpu/kernels/wasm-kernels.ts)
-// copies operands into this module's memory, calls one export, and copies the result out.
+// Math.exp/Math.tanh each. Each export works on one range of rows or elements given by addresses in the
+// engine's memory; the JavaScript side (src/backends/cpu/kernels/wasm-kernels.ts) splits a large call into
+// ranges and runs them side by side on the worker pool.
 //
-// Compiled by `pnpm --filter @tsformer/tensor build:wasm` (assembly/build.mjs) into
-// src/backends/cpu/kernels/generated/kernels-wasm.ts; a test fails when that file is stale.
+// Compiled by `pnpm --filter @tsformer/tensor build:wasm` (assembly/build.mjs), together with gemm.ts, into
+// src/backends/cpu/generated/engine-wasm.ts; a test fails when that file is stale.
 
 // ---- exp for f32x4 (Cephes expf: range reduction by ln 2, degree-6 polynomial, 2^n by exponent bits) ----
 
