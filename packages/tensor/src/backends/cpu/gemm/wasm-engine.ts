@@ -416,7 +416,10 @@ export class WasmGemmEngine implements GemmEngine {
         Math.max(MR, Math.floor(this.blocking.aBlock / kc / MR) * MR),
         Math.max(16, align(Math.ceil(m / Math.ceil((4 * nt) / batch)), MR)),
       );
-      if (nt > 1 && batch * Math.ceil(m / mc) < 2 * nt) {
+      // by columns when there are too few row tasks, or when B is much wider than A is tall (one sequence through
+      // a layer: 128 × 768 · 768 × 3072), where row tasks would have every thread pack all of B
+      const wideB = batch === 1 && n > 4 * m;
+      if (nt > 1 && (batch * Math.ceil(m / mc) < 2 * nt || wideB)) {
         if (n >= 16 * nt) ranges = partitionColumns(batch, m, n, nt);
         else nt = 1;
       }
