@@ -23,7 +23,7 @@ const quick = process.argv.includes('--quick');
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const log = json ? (line: string) => void process.stderr.write(`${line}\n`) : out;
 
-// the issue's shape: 4 layers, width 256, 4 heads, length 128, batch 32 (BERT-Mini, bert-base vocabulary)
+// the pretraining shape: 4 layers, width 256, 4 heads, length 128, batch 32 (BERT-Mini, bert-base vocabulary)
 const SHAPE = { layers: 4, hidden: 256, heads: 4, length: 128, batch: 32, vocab: 30522 };
 const NAME = 'bert pretraining step 4L/256/4H len128 B32 V30522 (MLM+NSP fwd+bwd+AdamW)';
 
@@ -318,7 +318,7 @@ async function main(): Promise<void> {
   };
   stats('after the forward section');
   if (!only || only === 'train') {
-    log('training step (the issue shape)…');
+    log('pretraining step, 4L/256/4H len128 B32 V30522…');
     trainingTokensPerSecond(results);
     stats('after the training section');
     pytorchComparison(results);

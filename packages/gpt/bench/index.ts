@@ -30,7 +30,7 @@ function threads(): number {
 }
 
 async function trainingTokensPerSecond(results: BenchResult[]): Promise<void> {
-  // the issue's training shape: 6 layers, width 384, 6 heads, context 256, vocab 4096, batch 8
+  // the training shape: 6 layers, width 384, 6 heads, context 256, vocab 4096, batch 8
   const shape = GPU_SHAPES.find((s) => s.key === 'issue')!;
   sampleMemory();
   const seconds = await stepSeconds(shape, quick ? 2 : 5, Number.POSITIVE_INFINITY, log, sampleMemory);
@@ -308,7 +308,7 @@ async function main(): Promise<void> {
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
   const results: BenchResult[] = [];
   if (!only || only === 'train') {
-    log('training step (the issue shape)…');
+    log('training step, 6L/384/6H ctx256 V4096 B8…');
     await trainingTokensPerSecond(results);
     pytorchComparison(results);
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   add,
   gelu,
+  hostArray,
   layerNorm,
   matmul,
   mul,
@@ -108,6 +109,23 @@ describe('the CPU backend on EngineMemory', () => {
       if (prev) setBackend(prev);
       backend.dispose?.();
     }
+  });
+
+  it('hostArray is filled in place and becomes the storage without a copy', () => {
+    const backend = createCpuBackend({ threads: 1 });
+    const data = hostArray('float32', 6, backend) as Float32Array;
+    expect(backend.memory!.isResident(data)).toBe(true);
+    data.set([1, 2, 3, 4, 5, 6]);
+    const t = tensor(data, [2, 3], { backend, copy: false });
+    expect(t.storage).toBe(data);
+    expect(t.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    // a heap array is copied into the engine's memory instead
+    const copied = tensor(new Float32Array([7, 8]), [2], { backend, copy: false });
+    expect(backend.memory!.isResident(copied.storage as Float32Array)).toBe(true);
+    backend.dispose?.();
   });
 
   it('a tensor made before the memory grows is read and multiplied correctly after', async () => {
