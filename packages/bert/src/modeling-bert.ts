@@ -20,11 +20,13 @@ import {
   eq,
   full,
   Generator,
+  isGradEnabled,
   matmul,
   narrow,
   reshape,
   type Tensor,
   tanh,
+  tidy,
   where,
   zeros,
 } from '@tsformer/tensor';
@@ -355,8 +357,12 @@ export class BertModel extends BertPreTrainedModel {
 
     const hiddenStates: Tensor[] = [x];
     const attentions: Tensor[] = [];
+    // without a graph (inference), each layer's intermediates are freed as soon as the layer is done
+    const inference = !isGradEnabled();
     for (const layer of this.encoder.layer) {
-      const out = layer.forward(x, mask);
+      const out = inference ? tidy(() => layer.forward(x, mask)) : layer.forward(x, mask);
+      if (inference && !input.outputHiddenStates) x.dispose(); // this forward's own tensor, no longer needed
+      if (inference && !input.outputAttentions) out.weights.dispose();
       x = out.output;
       hiddenStates.push(x);
       if (input.outputAttentions) attentions.push(out.weights);
