@@ -1,6 +1,6 @@
 // End-to-end tests of the built demo in headless Debian chromium (playwright-core): the page's answers are
 // checked against the same packages and the same shipped models run in Node. Writes
-// /work/main/.test-results/demo.json ({numPassedTests, numFailedTests, numPendingTests, testResults}) and
+// .test-results/demo.json at the repository root ({numPassedTests, numFailedTests, numPendingTests, testResults}) and
 // screenshots into screenshots/. Without chromium it skips with the reason, except under CI=true, where that
 // is a failure.
 //   pnpm --filter @tsformer/demo e2e        BACKENDS=wasm,js,webgl2,webgpu to choose

@@ -1,5 +1,5 @@
 // Simple non-neural baselines for the built-in tasks: the floor a fine-tuned model has to beat, and an
-// independent check that the splits are the issue's (they reproduce its reference figures).
+// independent check of the splits: on them these baselines reproduce the reference figures documented for them.
 import type { TaskData } from './types.ts';
 
 /** Lower-cased runs of Unicode letters, digits and `_` (what Python's `\w+` matches). */
