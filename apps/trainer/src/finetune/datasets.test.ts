@@ -25,7 +25,7 @@ import { FinetuneDataError } from './types.ts';
 // baselines included, stays in the quick loop.
 
 describe('spam task', () => {
-  it('has the documented counts (DATA.md): 6,046 emails, 1,896 spam, 1,249 test', () => {
+  it('has the dataset’s documented counts: 6,046 emails, 1,896 spam, 1,249 test', () => {
     const task = loadSpamTask();
     expect(task.kind).toBe('sequence');
     expect(task.labels).toEqual(['ham', 'spam']);
@@ -91,7 +91,7 @@ describe('pos task', () => {
     expect(normalizeBrownTag("''")).toBe("''");
   });
 
-  it('has the documented counts (DATA.md): 11,399 test sentences, 232,560 test tokens, 104 training tags', () => {
+  it('has the dataset’s documented counts: 11,399 test sentences, 232,560 test tokens, 104 training tags', () => {
     const task = loadPosTask();
     expect(task.kind).toBe('token');
     expect(task.validation.length).toBe(11399);
