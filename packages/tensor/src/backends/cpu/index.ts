@@ -11,7 +11,7 @@ import { arrayFor, type DType, dtypeOfArray, type TypedArray } from '../../dtype
 import { normalFromWords, philoxWords, uniformFromWords } from '../../random.ts';
 import { type Shape, sizeOf } from '../../shape.ts';
 import { createGemmEngine, type GemmEngine } from './gemm/index.ts';
-import { defaultThreads, WasmGemmEngine, wasmSimdSupported } from './gemm/wasm-engine.ts';
+import { WasmGemmEngine } from './gemm/wasm-engine.ts';
 import { erf } from './kernels/erf.ts';
 import { createCpuFused } from './kernels/fused.ts';
 import { type Alloc, BufferPool } from './kernels/pool.ts';
@@ -226,19 +226,19 @@ function intDiv(op: BinaryOp, dtype: DType): boolean {
  * TypeScript loops over coalesced strides.
  */
 export function createCpuBackend(options: CpuBackendOptions = {}): CpuBackend {
-  const engine =
-    options.wasm !== false && wasmSimdSupported()
-      ? new WasmGemmEngine({
-          threads: options.threads ?? defaultThreads(),
-          parallelElements: options.parallelElements,
-          maximumPages:
-            options.maxMemoryBytes === undefined
-              ? undefined
-              : Math.max(1, Math.floor(options.maxMemoryBytes / 65536)),
-          shared: options.resident === false && options.threads === 1 ? false : undefined,
-        })
-      : null;
-  const gemm: GemmEngine = engine ?? createGemmEngine({ wasm: false });
+  const gemm = createGemmEngine({
+    threads: options.threads,
+    wasm: options.wasm,
+    parallelElements: options.parallelElements,
+    maximumPages:
+      options.maxMemoryBytes === undefined
+        ? undefined
+        : Math.max(1, Math.floor(options.maxMemoryBytes / 65536)),
+    // one thread with tensors on the heap: an ordinary memory, as a page without SharedArrayBuffer has
+    shared: options.resident === false && options.threads === 1 ? false : undefined,
+  });
+  // the WebAssembly engine also runs the fused kernels, on the memory tensors live in
+  const engine = gemm instanceof WasmGemmEngine ? gemm : null;
   const pool = new BufferPool();
   const memory = engine?.memory ?? null;
   // tensors in the engine's memory where it is shared (see EngineMemory), else pooled heap arrays

@@ -250,8 +250,7 @@ export class EngineMemory {
     if (this.shared) {
       const address = this.allocBlock(size * 4);
       if (address >= 0) {
-        const buffer = this.memory.buffer;
-        this.buffers.add(buffer);
+        const buffer = this.views().u8.buffer; // the current buffer, known to `isResident`
         const view =
           dtype === 'float32'
             ? new Float32Array(buffer, address, size)

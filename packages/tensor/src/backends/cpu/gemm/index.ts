@@ -1,11 +1,11 @@
 import { gemmJs } from './gemm-js.ts';
 import type { GemmArgs, GemmEngine } from './types.ts';
-import { defaultThreads, WasmGemmEngine, wasmSimdSupported } from './wasm-engine.ts';
+import { defaultThreads, WasmGemmEngine, type WasmGemmOptions, wasmSimdSupported } from './wasm-engine.ts';
 
 export { gemmJs } from './gemm-js.ts';
 export type { GemmArgs, GemmEngine } from './types.ts';
 
-export interface GemmEngineOptions {
+export interface GemmEngineOptions extends Partial<WasmGemmOptions> {
   /** Threads including the calling one (default: all cores in Node; in browsers, only when cross-origin isolated). */
   threads?: number;
   /** false: use the plain TypeScript engine (default true where WebAssembly SIMD is available). */
@@ -18,7 +18,7 @@ export interface GemmEngineOptions {
  */
 export function createGemmEngine(options: GemmEngineOptions = {}): GemmEngine {
   if (options.wasm !== false && wasmSimdSupported()) {
-    return new WasmGemmEngine({ threads: options.threads ?? defaultThreads() });
+    return new WasmGemmEngine({ ...options, threads: options.threads ?? defaultThreads() });
   }
   return jsEngine();
 }

@@ -213,6 +213,10 @@ export class WasmGemmEngine implements GemmEngine {
   private readonly blocking: GemmBlocking;
   private readonly parallelThreshold: number;
   private readonly parallelElements: number;
+  /** the control and parameter blocks (the first page: it never moves, so these views never go stale) */
+  private readonly ctrl: Int32Array;
+  /** the per-thread call block of `parallel` */
+  private readonly calls: Float64Array;
   private workers: WorkerLike[] = [];
   private poolUp = false;
   private disposed = false;
@@ -238,6 +242,8 @@ export class WasmGemmEngine implements GemmEngine {
     const module = engineModule(memory.shared);
     if (module === null) throw new Error('gemm: WebAssembly SIMD is not available');
     this.memory = memory;
+    this.ctrl = new Int32Array(memory.memory.buffer, 0, HEAP_BASE / 4);
+    this.calls = new Float64Array(memory.memory.buffer, CALLS, CALL_SLOT * MAX_THREADS);
     const instance = new WebAssembly.Instance(module, { env: { memory: memory.memory } });
     this.exports = instance.exports as unknown as EngineExports;
     if (this.exports.heapBase() > HEAP_BASE)
@@ -295,10 +301,9 @@ export class WasmGemmEngine implements GemmEngine {
   }
 
   private terminateWorkers(): void {
-    const { i32 } = this.memory.views();
     for (let tid = 1; tid <= this.workers.length; tid++) {
-      Atomics.store(i32, JOB + tid, -1);
-      Atomics.notify(i32, JOB + tid);
+      Atomics.store(this.ctrl, JOB + tid, -1);
+      Atomics.notify(this.ctrl, JOB + tid);
     }
     for (const w of this.workers) void w.terminate();
     this.workers = [];
@@ -479,7 +484,7 @@ export class WasmGemmEngine implements GemmEngine {
 
   /** Posts a job of `kind` to workers 1..nt-1 (their parameters are written). */
   private post(kind: 0 | 1, nt: number): void {
-    const p = this.memory.views().i32;
+    const p = this.ctrl;
     p[KIND] = kind;
     // Each worker has its own job slot, so a worker can never see a job twice or one not meant for it.
     Atomics.store(p, PENDING, nt - 1);
@@ -503,7 +508,7 @@ export class WasmGemmEngine implements GemmEngine {
     const fn = this.exports[kernel] as (...args: number[]) => void;
     const nt = this.poolUp ? Math.min(shares.length, this.threads) : 1;
     if (nt > 1) {
-      const f64 = new Float64Array(this.memory.memory.buffer, CALLS, CALL_SLOT * nt);
+      const f64 = this.calls;
       const index = PARALLEL_KERNELS.indexOf(kernel);
       for (let tid = 1; tid < nt; tid++) {
         const args = shares[tid]!;
@@ -521,16 +526,15 @@ export class WasmGemmEngine implements GemmEngine {
 
   /** Takes back worker `tid`'s share of the current job if it has not claimed it yet. */
   private reclaim(tid: number): boolean {
-    const { i32 } = this.memory.views();
-    if (Atomics.compareExchange(i32, JOB + tid, 1, 0) !== 1) return false;
-    Atomics.sub(i32, PENDING, 1);
+    if (Atomics.compareExchange(this.ctrl, JOB + tid, 1, 0) !== 1) return false;
+    Atomics.sub(this.ctrl, PENDING, 1);
     return true;
   }
 
   /** Waits until the workers of the current job are done. */
   private join(nt: number): void {
     if (nt === 1) return;
-    const p = this.memory.views().i32;
+    const p = this.ctrl;
     for (let i = 0; Atomics.load(p, PENDING) !== 0; i++) {
       if (i > 1 << 14) {
         const left = Atomics.load(p, PENDING);

@@ -103,8 +103,8 @@ function ranges(n: number, parts: number, step = 1): [number, number][] {
 }
 
 /**
- * The fused kernels with softmax, GELU, dropout, layerNorm and float32 add/sub/mul/div in WebAssembly SIMD
- * (assembly/kernels.ts); AdamW stays in TypeScript, in place. Operands that live in the engine's memory are read
+ * The fused kernels with softmax, GELU, dropout, layerNorm, AdamW and float32 add/sub/mul/div in WebAssembly SIMD
+ * (assembly/kernels.ts), large calls split across the worker pool. Operands that live in the engine's memory are read
  * in place and results are written straight into new tensors there; an operand on the JavaScript heap is
  * copied into a scratch block for the call (and a result copied out), which is what every call did before
  * tensors lived in the engine's memory.
@@ -142,33 +142,31 @@ export function createWasmFused(
     return [array, address];
   };
   let made: Float32Array[] = [];
+  /** Frees the call's scratch blocks and forgets its pending copies (and, after a failure, its outputs). */
+  const release = (failed: boolean): void => {
+    if (failed) for (const array of made) mem.free(array);
+    for (const address of scratch) mem.freeBlock(address);
+    scratch = [];
+    pending = [];
+    made = [];
+  };
   /**
    * Runs one kernel call: copies results that live on the heap out of their scratch blocks, frees the scratch.
    * Where the memory is full (operands on the heap with no room to copy them in), `fallback` runs instead.
    */
   const call = <T>(fn: () => T, fallback: () => T): T => {
+    let result: T;
     try {
-      const result = fn();
-      if (pending.length > 0) {
-        const { f32: view } = mem.views();
-        for (const [array, address] of pending)
-          array.set(view.subarray(address / 4, address / 4 + array.length));
-      }
-      return result;
+      result = fn();
     } catch (e) {
+      release(true);
       if (!(e instanceof MemoryFullError)) throw e;
-      for (const array of made) mem.free(array);
-      made = [];
-      for (const address of scratch) mem.freeBlock(address);
-      scratch = [];
-      pending = [];
       return fallback();
-    } finally {
-      for (const address of scratch) mem.freeBlock(address);
-      scratch = [];
-      pending = [];
-      made = [];
     }
+    const { f32: view } = mem.views();
+    for (const [array, address] of pending) array.set(view.subarray(address / 4, address / 4 + array.length));
+    release(false);
+    return result;
   };
   const binaryNames = { add: 'binaryAdd', sub: 'binarySub', mul: 'binaryMul', div: 'binaryDiv' } as const;
   /** Threads for a kernel over `elements` elements. */
