@@ -151,22 +151,23 @@ export class Tensor {
       const given = new Set<Tensor>();
       if (grad !== undefined) given.add(grad);
       // Intermediate gradients are freed as soon as nothing needs them (as PyTorch's backward does), so the
-      // pass holds the activations and a few gradients at a time rather than every gradient of the graph. A
-      // backward function may pass one tensor on to several inputs (add) or return its own input (reshape's
-      // views share storage), so each gradient tensor counts the places it is pending in.
-      const uses = new Map<Tensor, number>();
-      const hold = (x: Tensor): void => void uses.set(x, (uses.get(x) ?? 0) + 1);
-      const release = (x: Tensor): void => {
-        const n = (uses.get(x) ?? 0) - 1;
-        if (n > 0) uses.set(x, n);
+      // pass holds the activations and a few gradients at a time rather than every gradient of the graph. One
+      // tensor may be pending for several inputs (add passes its gradient on to both), so each counts its
+      // entries in `grads`.
+      const pending = new Map<Tensor, number>();
+      const put = (input: Tensor, x: Tensor): void => {
+        grads.set(input, x);
+        pending.set(x, (pending.get(x) ?? 0) + 1);
+      };
+      const drop = (x: Tensor): void => {
+        const n = (pending.get(x) ?? 0) - 1;
+        if (n > 0) pending.set(x, n);
         else {
-          uses.delete(x);
+          pending.delete(x);
           if (!given.has(x)) x.dispose();
         }
       };
-      const seed = grad ?? ops.onesLike(this);
-      grads.set(this, seed);
-      hold(seed);
+      put(this, grad ?? ops.onesLike(this));
       for (let i = order.length - 1; i >= 0; i--) {
         const t = order[i]!;
         const g = grads.get(t);
@@ -175,7 +176,7 @@ export class Tensor {
         const node = t._node;
         if (node === null) {
           // a leaf: every contribution has been summed by now (topological order); accumulate into .grad
-          uses.delete(g);
+          pending.delete(g);
           const own = given.has(g) ? ops.clone(g) : g;
           given.add(own);
           if (t.grad === null) t.grad = own;
@@ -191,28 +192,22 @@ export class Tensor {
         const inputGrads = node.backward(g);
         node.inputs.forEach((input, k) => {
           const ig = inputGrads[k];
-          if (ig === null || ig === undefined) return;
-          hold(ig);
-          if (!input.requiresGrad) return;
+          if (ig === null || ig === undefined || !input.requiresGrad) return;
           if (!shapesEqual(ig.shape, input.shape)) {
             throw new Error(
               `backward of ${node.op}: gradient ${fmt(ig.shape)} for input ${fmt(input.shape)}`,
             );
           }
           const prev = grads.get(input);
-          if (prev === undefined) {
-            grads.set(input, ig);
-            hold(ig);
-          } else {
-            const sum = ops.add(prev, ig);
-            grads.set(input, sum);
-            hold(sum);
-            release(prev);
+          if (prev === undefined) put(input, ig);
+          else {
+            put(input, ops.add(prev, ig));
+            drop(prev);
           }
         });
-        // this node's own gradient and the returned ones that went nowhere
-        release(g);
-        for (const ig of inputGrads) if (ig) release(ig);
+        // this node's gradient is spent; returned ones pending nowhere (summed, or for inputs without grad) go
+        drop(g);
+        for (const ig of inputGrads) if (ig && !pending.has(ig) && !given.has(ig)) ig.dispose();
         if (!options.retainGraph) t._node = null;
       }
     });
