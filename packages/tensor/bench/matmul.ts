@@ -124,37 +124,20 @@ export const matmulBench: BenchSection = async (log) => {
   const results: BenchResult[] = [];
   cases.forEach(({ s }, i) => {
     const [ours2, ours1, theirs, loop] = [tsformer[i]!, tsformer1[i]!, tfjs[i]!, js[i]!];
+    // ours at all threads and at one, TF.js: in GFLOP/s, and for matrix-vector products also in GB/s of B read
+    // (GFLOP/s = 2·k·n / time, so GB/s = 4·k·n / time)
+    const measured = (unit: string, f: (gflops: number) => number): BenchResult[] => [
+      { name: s.name, impl: 'tsformer', backend: 'cpu', threads: engine.threads, unit, value: f(ours2) },
+      { name: s.name, impl: 'tsformer', backend: 'cpu', threads: 1, unit, value: f(ours1) },
+      { name: s.name, impl: 'tfjs-wasm', threads: tfThreads, unit, value: f(theirs) },
+    ];
     results.push(
-      {
-        name: s.name,
-        impl: 'tsformer',
-        backend: 'cpu',
-        threads: engine.threads,
-        unit: 'GFLOP/s',
-        value: round(ours2),
-      },
-      { name: s.name, impl: 'tsformer', backend: 'cpu', threads: 1, unit: 'GFLOP/s', value: round(ours1) },
-      { name: s.name, impl: 'tfjs-wasm', threads: tfThreads, unit: 'GFLOP/s', value: round(theirs) },
+      ...measured('GFLOP/s', round),
       { name: s.name, impl: 'js', threads: 1, unit: 'GFLOP/s', value: round(loop) },
       { name: s.name, impl: 'tsformer/tfjs-wasm', unit: 'ratio', value: round(ours2 / theirs) },
       { name: s.name, impl: 'tsformer/js', unit: 'ratio', value: round(ours2 / loop) },
     );
-    if (s.m === 1) {
-      // GB/s of B read: bytes of B over the time a product took (GFLOP/s = 2·k·n / time)
-      const gbs = (g: number): number => round((g * 4) / 2);
-      results.push(
-        {
-          name: s.name,
-          impl: 'tsformer',
-          backend: 'cpu',
-          threads: engine.threads,
-          unit: 'GB/s',
-          value: gbs(ours2),
-        },
-        { name: s.name, impl: 'tsformer', backend: 'cpu', threads: 1, unit: 'GB/s', value: gbs(ours1) },
-        { name: s.name, impl: 'tfjs-wasm', threads: tfThreads, unit: 'GB/s', value: gbs(theirs) },
-      );
-    }
+    if (s.m === 1) results.push(...measured('GB/s', (g) => round(g * 2)));
     log(
       `${s.name.padEnd(34)}${ours2.toFixed(1).padStart(12)}${ours1.toFixed(1).padStart(12)}` +
         `${theirs.toFixed(1).padStart(13)}${loop.toFixed(2).padStart(8)}${(ours2 / theirs).toFixed(1).padStart(8)}×` +
